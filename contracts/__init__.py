@@ -1,0 +1,1 @@
+"""Schemas of everything that crosses a service boundary: events and RPC payloads."""

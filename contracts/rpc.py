@@ -1,0 +1,69 @@
+"""RPC payload schemas shared by the gateway and the services."""
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class HealthReport(Schema):
+    service = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["ok", "degraded"]))
+    mongodb = fields.Dict(required=True)
+    broker = fields.Dict(required=True)
+    outbox = fields.Dict(required=True)
+
+
+class OfficerIdentity(Schema):
+    """What the groups service tells the gateway about an authenticated officer."""
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String(allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    unit_id = fields.String(allow_none=True)
+
+
+# Staff roles. admin: everything; moderator: the admin board; editor: writes posts;
+# triage_officer: handles tips; unit_operator: runs a unit's channels; auditor: reads.
+ROLES = ("admin", "moderator", "editor", "triage_officer", "unit_operator", "auditor")
+
+
+# --- errors that cross RPC as themselves (the gateway maps each to an HTTP status) -------
+from nameko.exceptions import deserialize_to_instance  # noqa: E402
+
+
+class ServiceError(Exception):
+    """Base of the domain errors a service returns to its caller.
+
+    args: (detail, errors) where errors maps a field name to a list of messages.
+    """
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail, errors=None):
+        super().__init__(detail, errors or {})
+        self.detail = detail
+        self.errors = errors or {}
+
+
+@deserialize_to_instance
+class InvalidInput(ServiceError):
+    status = 422
+    title = "Dữ liệu không hợp lệ / Invalid input"
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    status = 404
+    title = "Không tìm thấy / Not found"
+
+
+@deserialize_to_instance
+class Conflict(ServiceError):
+    status = 409
+    title = "Xung đột / Conflict"
+
+
+@deserialize_to_instance
+class Forbidden(ServiceError):
+    status = 403
+    title = "Không có quyền / Forbidden"

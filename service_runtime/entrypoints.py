@@ -1,0 +1,156 @@
+"""What every service class has: correlation ids, `health()`, idempotent event subscribers."""
+import functools
+import logging
+import time
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc as nameko_rpc
+
+from contracts.events import InvalidEvent, producer_of, validate_event
+from contracts.rpc import ServiceError
+from service_runtime import logs
+from service_runtime.outbox import DEAD_LETTER_EXCHANGE
+
+logger = logging.getLogger(__name__)
+
+# A refused request (bad input, not found, conflict) is the caller's business: logged at
+# warning level without a traceback, returned to the caller as itself.
+def rpc(fn=None, **kwargs):
+    kwargs.setdefault("expected_exceptions", ServiceError)
+    return nameko_rpc(**kwargs)(fn) if fn else nameko_rpc(**kwargs)
+
+# A handler that keeps failing is retried this many times, then dead-lettered.
+HANDLER_ATTEMPTS = 3
+
+
+class EventBusy(Exception):
+    """Another worker holds this event right now; it comes back later."""
+
+
+class CorrelationContext(DependencyProvider):
+    """Puts the caller's correlation id into this worker's log lines (and its events)."""
+
+    def get_dependency(self, worker_ctx):
+        # nameko injects dependencies before worker_setup runs, so the id is settled here.
+        cid = worker_ctx.data.get("correlation_id")
+        if cid is None and worker_ctx.args and isinstance(worker_ctx.args[0], dict):
+            cid = worker_ctx.args[0].get("correlation_id")  # an event envelope
+        cid = cid or logs.new_correlation_id()
+        worker_ctx.data["correlation_id"] = cid  # propagates to RPC calls it makes
+        return cid
+
+    def worker_setup(self, worker_ctx):
+        logs.set_correlation_id(worker_ctx.data.get("correlation_id"))
+
+    def worker_teardown(self, worker_ctx):
+        logs.set_correlation_id(None)
+
+
+class ServiceBase:
+    """Mixed into every service class. Subclasses set `name` and `store`."""
+
+    correlation_id = CorrelationContext()
+
+    @rpc
+    def health(self):
+        return self.store.health_report()
+
+
+def dead_letter(amqp_uri, body, reason, consumer):
+    """Park a message nobody may act on where operators can see it (never drop it)."""
+    Publisher(amqp_uri, use_confirms=True, serializer="json").publish(
+        body,
+        exchange=Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
+        routing_key="",
+        headers={"x-reason": reason[:1000], "x-consumer": consumer},
+    )
+
+
+class EventSubscriber(EventHandler):
+    """A SERVICE_POOL (durable, shared) handler that validates and dead-letters.
+
+    An event whose envelope or data fails its schema is logged and dead-lettered; a
+    handler that raises is retried, then dead-lettered. The handler receives the
+    validated envelope.
+    """
+
+    def __init__(self, event_type, **kwargs):
+        super().__init__(producer_of(event_type), event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, **kwargs)
+        self._failures = {}
+
+    @property
+    def consumer(self):
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def handle_message(self, body, message):
+        try:
+            event = validate_event(body)
+        except InvalidEvent as exc:
+            logs.log(logger, logging.ERROR, "event rejected by its schema; dead-lettered",
+                     consumer=self.consumer, event_type=getattr(exc, "event_type", None),
+                     errors=str(exc.errors)[:500])
+            self._dead_letter(body, message, f"schema: {exc.errors}")
+            return
+        super().handle_message(event, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        event_id = message.payload.get("id") if isinstance(message.payload, dict) else None
+        if exc_info is None:
+            self._failures.pop(event_id, None)
+            self.queue_consumer.ack_message(message)
+            return
+        if exc_info[0] is EventBusy:
+            time.sleep(0.5)
+            self.queue_consumer.requeue_message(message)
+            return
+        failures = self._failures.get(event_id, 0) + 1
+        self._failures[event_id] = failures
+        if failures >= HANDLER_ATTEMPTS:
+            self._failures.pop(event_id, None)
+            self._dead_letter(message.payload, message, f"handler: {exc_info[0].__name__}: {exc_info[1]}")
+        else:
+            time.sleep(0.2 * 2 ** failures)  # back off before the broker hands it back
+            self.queue_consumer.requeue_message(message)
+
+    def _dead_letter(self, body, message, reason):
+        try:
+            dead_letter(self.container.config["AMQP_URI"], body, reason, self.consumer)
+        except Exception:
+            # Could not park it: leave it on its queue rather than lose it.
+            logger.exception("dead-lettering failed; message requeued")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+def event_subscriber(event_type):
+    """Decorate `handler(self, event)`: validated, handled once per event id, never dropped.
+
+    The handler's own writes should be idempotent too (upserts keyed by the event): if
+    the process dies after the handler but before it is marked done, it runs again.
+    """
+    def decorate(fn):
+        @functools.wraps(fn)
+        def handler(self, event):
+            state = self.store.claim_event(fn.__name__, event["id"])
+            if state == "done":
+                logs.log(logger, logging.INFO, "duplicate event ignored",
+                         event_id=event["id"], event_type=event["type"])
+                return None
+            if state == "busy":
+                raise EventBusy(event["id"])
+            try:
+                result = fn(self, event)
+            except Exception:
+                self.store.release_event(fn.__name__, event["id"])
+                raise
+            self.store.finish_event(fn.__name__, event["id"])
+            return result
+
+        return EventSubscriber.decorator(event_type)(handler)
+
+    return decorate
