@@ -1,0 +1,1 @@
+"""The four Bình Yên services: one bounded context and one MongoDB database each."""

@@ -1,0 +1,6 @@
+"""Notify: MongoDB access (database `<prefix>notify`)."""
+from service_runtime.storage import Store
+
+
+class NotifyStore(Store):
+    indexes = {}
