@@ -1,0 +1,54 @@
+"""Liveness and readiness."""
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+from kombu import Connection
+
+from gateway.rpc import ServiceUnavailable
+
+blp = Blueprint("health", __name__, description="Liveness and readiness")
+
+SERVICES = ("groups", "posts", "notify", "tips")
+
+
+@blp.route("/healthz")
+@blp.doc(summary="The gateway process is alive")
+def healthz():
+    return jsonify(status="ok")
+
+
+def broker_state(amqp_uri):
+    try:
+        with Connection(amqp_uri, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+@blp.route("/readyz")
+@blp.doc(summary="Broker, MongoDB and every service answer in time",
+         responses={"503": {"description": "Something is down; the body names it"}})
+def readyz():
+    checks = {"broker": broker_state(current_app.config["AMQP_URI"])}
+    if checks["broker"]["ok"]:
+        try:
+            reports = current_app.extensions["rpc"].call_many(
+                {name: (name, "health", ()) for name in SERVICES})
+        except ServiceUnavailable as exc:
+            reports = {name: exc for name in SERVICES}
+        for name in SERVICES:
+            report = reports.get(name)
+            if isinstance(report, dict):
+                checks[name] = {"ok": report["status"] == "ok", "mongodb": report["mongodb"],
+                                "outbox": report["outbox"]}
+            else:
+                checks[name] = {"ok": False, "error": str(report) if report else "no answer"}
+    else:
+        checks.update({name: {"ok": False, "error": "broker down"} for name in SERVICES})
+    down = sorted(name for name, check in checks.items() if not check["ok"])
+    body = {"status": "ready" if not down else "unavailable", "down": down, "checks": checks}
+    response = jsonify(body)
+    if down:
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+    return response

@@ -1,0 +1,90 @@
+"""The Flask app factory."""
+import logging
+
+from flask import Flask, g, request
+from flask_smorest import Api
+
+from gateway import errors
+from gateway.rpc import RpcPool
+from service_runtime import logs
+from service_runtime.config import env, secret
+from service_runtime.validation import nfc_strings
+
+logger = logging.getLogger(__name__)
+
+MAX_JSON_DEPTH = 32
+
+
+class BadBody(Exception):
+    pass
+
+
+def _check_body(value):
+    """Refuse MongoDB operator keys (`$ne`, `$where`...) and absurd nesting anywhere in a body."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadBody("nesting too deep")
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if isinstance(key, str) and key.startswith("$"):
+                    raise BadBody(f"key {key!r} is not allowed")
+                stack.append((child, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="Bình Yên API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=int(env("MAX_BODY_BYTES", str(1024 * 1024))),
+        AMQP_URI=env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        RPC_TIMEOUT_SECONDS=float(env("RPC_TIMEOUT_SECONDS", "10")),
+        RPC_POOL_SIZE=int(env("RPC_POOL_SIZE", "8")),
+        JWT_SECRET=secret("BINHYEN_JWT_SECRET"),
+        TOKEN_TTL_SECONDS=int(env("TOKEN_TTL_SECONDS", str(8 * 3600))),
+    )
+    app.config.update(config or {})
+    if not app.config["JWT_SECRET"] or len(app.config["JWT_SECRET"]) < 32:
+        raise RuntimeError("BINHYEN_JWT_SECRET must be set (32+ characters)")
+
+    app.extensions["rpc"] = RpcPool(app.config["AMQP_URI"], size=app.config["RPC_POOL_SIZE"],
+                                    timeout=app.config["RPC_TIMEOUT_SECONDS"])
+    api = Api(app, spec_kwargs={"info": {"description": "Bình Yên: police community outreach over "
+                                                        "social networks"}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                                    "bearerFormat": "JWT"})
+    from gateway.api import auth, health
+    for module in (health, auth):
+        api.register_blueprint(module.blp)
+    errors.register(app)  # after Api(): ours replace flask-smorest's JSON error bodies
+
+    @app.before_request
+    def correlate_and_check():
+        cid = request.headers.get("X-Request-ID", "")[:64] or logs.new_correlation_id()
+        logs.set_correlation_id(cid)
+        g.correlation_id = cid
+        if request.mimetype == "application/json" and request.method in ("POST", "PUT", "PATCH"):
+            try:
+                body = request.get_json(silent=True)  # malformed JSON is left to the schema: 400
+                _check_body(body)
+            except BadBody as exc:
+                return errors.problem(422, f"Dữ liệu bị từ chối / rejected body: {exc}")
+            except RecursionError:
+                return errors.problem(400, "Nội dung JSON lồng quá sâu / JSON nested too deep")
+            if body is not None:
+                # Vietnamese typed as NFD (macOS, some phones) becomes NFC before anyone reads it.
+                request._cached_json = (nfc_strings(body), nfc_strings(body))
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers["X-Request-ID"] = g.get("correlation_id", "")
+        return response
+
+    return app

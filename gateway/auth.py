@@ -1,0 +1,77 @@
+"""Staff authentication: bearer JWTs signed by the gateway, roles checked per endpoint.
+
+Passwords are checked by the groups service (the hashes never leave it); the gateway
+only signs what groups says about the officer. Tokens are HS256 with a secret from the
+environment; any other algorithm (including `none`) is refused.
+"""
+import functools
+import time
+
+import jwt
+from flask import current_app, g, request
+
+from contracts.rpc import ROLES, Forbidden, ServiceError
+
+ALGORITHM = "HS256"
+ISSUER = "binhyen"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    title = "Chưa xác thực / Unauthorized"
+
+
+def issue_token(officer):
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": officer["id"],
+        "username": officer["username"],
+        "roles": officer["roles"],
+        "unit_id": officer.get("unit_id"),
+        "iat": now,
+        "exp": now + current_app.config["TOKEN_TTL_SECONDS"],
+    }
+    return jwt.encode(claims, current_app.config["JWT_SECRET"], algorithm=ALGORITHM), claims["exp"] - now
+
+
+def current_officer():
+    """The officer of this request from its bearer token, or raise Unauthorized."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Cần đăng nhập / a bearer token is required")
+    try:
+        claims = jwt.decode(token, current_app.config["JWT_SECRET"], algorithms=[ALGORITHM],
+                            issuer=ISSUER, options={"require": ["exp", "iat", "sub", "iss"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Phiên đăng nhập đã hết hạn / token expired")
+    except jwt.InvalidTokenError:
+        raise Unauthorized("Mã đăng nhập không hợp lệ / invalid token")
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not set(roles) <= set(ROLES):
+        raise Unauthorized("Mã đăng nhập không hợp lệ / invalid token")
+    return {"id": claims["sub"], "username": claims.get("username"), "roles": roles,
+            "unit_id": claims.get("unit_id")}
+
+
+def require(*roles):
+    """Endpoint decorator: a valid token with one of `roles` (admin always passes).
+
+    With no roles given, any authenticated officer passes. The officer is in `g.officer`.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            officer = current_officer()
+            if roles and not (set(officer["roles"]) & (set(roles) | {"admin"})):
+                raise Forbidden("Vai trò của bạn không được phép / your role may not do this")
+            g.officer = officer
+            return view(*args, **kwargs)
+        return wrapper
+
+    return decorate
