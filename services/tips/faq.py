@@ -1,0 +1,182 @@
+"""Match a citizen's question to an administrative-procedure FAQ entry.
+
+Pure code, standard library only. BM25 over folded tokens and bigrams of each
+entry's title and question variants, with the answer counted at a lower
+weight. Vietnamese synonyms and everyday names of documents ("cà vẹt",
+"hộ khẩu", "CCCD") are rewritten to one canonical form first, so the
+question does not need the desk's wording. ``best`` returns None when the
+question is not covered well enough: a wrong answer about a procedure is
+worse than "we will reply".
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Iterable
+
+from services.tips.triage import fold
+
+# Everyday wording -> the canonical phrase used in the FAQ (folded ASCII).
+# Longer phrases first where one contains another.
+SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("giay chung nhan dang ky xe", "dang ky xe"),
+    ("giay dang ky xe", "dang ky xe"),
+    ("ca vet", "dang ky xe"), ("cavet", "dang ky xe"), ("ca ve", "dang ky xe"),
+    ("can cuoc cong dan gan chip", "the can cuoc"),
+    ("can cuoc cong dan", "can cuoc"), ("can cuoc gan chip", "can cuoc"),
+    ("cccd", "can cuoc"), ("the cc", "the can cuoc"),
+    ("chung minh nhan dan", "chung minh"), ("chung minh thu", "chung minh"),
+    ("cmnd", "chung minh"), ("cmt", "chung minh"),
+    ("so ho khau", "ho khau"), ("nhap ho khau", "thuong tru"),
+    ("nhap khau", "thuong tru"), ("chuyen khau", "thuong tru"),
+    ("chuyen ho khau", "thuong tru"), ("dang ky ho khau", "thuong tru"),
+    ("dinh danh dien tu", "vneid"), ("dinh danh muc 2", "vneid muc 2"),
+    ("tai khoan dinh danh", "vneid"), ("dinh danh", "vneid"), ("vneid", "vneid"),
+    ("ung dung vneid", "vneid"), ("vn eid", "vneid"),
+    ("bang lai xe", "bang lai"), ("giay phep lai xe", "bang lai"), ("gplx", "bang lai"),
+    ("bien kiem soat", "bien so"), ("bien xe", "bien so"),
+    ("so truc ban", "duong day nong"), ("hotline", "duong day nong"),
+    ("so khan cap", "duong day nong khan cap"), ("goi so nao", "so dien thoai goi"),
+    ("phat nguoi", "phat nguoi"), ("phat qua camera", "phat nguoi"),
+    ("phong chay chua chay", "pccc"), ("phong chay", "pccc"), ("chua chay", "pccc"),
+    ("binh cuu hoa", "binh pccc"), ("loi thoat hiem", "thoat hiem pccc"),
+    ("phong tro", "nha tro"), ("xom tro", "nha tro"), ("khu tro", "nha tro"),
+    ("thue tro", "thue nha tro"), ("o tro", "thue nha tro"),
+    ("khai bao luu tru", "luu tru"), ("bao luu tru", "luu tru"),
+    ("ngu lai", "luu tru"), ("ngu nho", "luu tru"), ("o lai", "luu tru"),
+    ("homestay", "nha nghi"), ("khach san", "nha nghi"), ("nha khach", "nha nghi"),
+    ("giay an ninh trat tu", "chung nhan an ninh trat tu"),
+    ("an ninh trat tu", "an ninh trat tu"), ("antt", "an ninh trat tu"),
+    ("mot cua", "mot cua"), ("bo phan tiep nhan", "mot cua"),
+    ("gio hanh chinh", "gio lam viec"), ("lam viec may gio", "gio lam viec"),
+    ("may gio", "gio lam viec"), ("thu 7", "thu bay"), ("chu nhat", "ngay nghi"),
+    ("ly lich tu phap", "ly lich tu phap"), ("lltp", "ly lich tu phap"),
+    ("to giac", "tin bao to giac"), ("bao tin", "tin bao"), ("gui tin", "tin bao"),
+    ("giu bi mat", "bi mat"), ("giau ten", "bi mat an danh"), ("an danh", "bi mat an danh"),
+    ("tra thu", "tra thu bi mat"),
+    ("mat trom", "mat tai san trom"), ("bi trom", "mat tai san trom"),
+    ("bi cuop", "mat tai san cuop"), ("danh roi", "mat"), ("roi mat", "mat"),
+    ("lam lai", "cap lai"), ("xin lai", "cap lai"), ("cap moi", "cap doi"),
+    ("doi sang", "doi"), ("sang ten doi chu", "sang ten"), ("doi chu", "sang ten"),
+    ("moc tui", "mat tai san trom"), ("lay mat", "mat tai san trom"),
+    ("giat mat", "mat tai san cuop"), ("thao mat", "mat"),
+    ("ho khau rieng", "tach ho"), ("so rieng", "tach ho"), ("tach so", "tach ho"),
+    ("tach khau", "tach ho"), ("ninh binh", ""),
+    ("xuat khau lao dong", "di lam an xa"), ("di lam xa", "di lam an xa"),
+    ("di nuoc ngoai", "di lam an xa"),
+)
+
+STOPWORDS = frozenset("""
+a ak a anh em toi minh chi ban bac co chu thi la ma va voi cua cho o tai den
+tu nay kia do nhu the nao gi sao roi nhe a oi u vay thi duoc khong ko hay
+hoac nhung cac mot nhieu lam phai can nen se da dang van con ra vao len xuong
+di ve ai dau bao nhieu may ah nha neu khi sau truoc rat qua moi cung ca
+giup hoi xin vui long cam on ad
+""".split())
+
+TITLE_WEIGHT = 1.0
+ANSWER_WEIGHT = 0.25
+BM25_K1 = 1.2
+BM25_B = 0.6
+# Rejection ("no match"): the question must name a matter of the police
+# administrative desk (after synonyms) that the best entry also talks about,
+# and reach MIN_SCORE. Generic words ("giấy tờ", "ở đâu", "hết hạn") are not
+# enough: a question on marriage or health insurance papers must get None.
+DOMAIN_TERMS = (
+    "can cuoc", "chung minh", "tam tru", "thuong tru", "ho khau", "luu tru",
+    "tam vang", "cu tru", "tach ho", "vneid", "dang ky xe", "bien so", "sang ten",
+    "mua xe", "ban xe", "xe cu", "giay to", "mat tai san",
+    "trom", "cuop", "mat", "ly lich tu phap", "mot cua", "lam viec", "tiep nhan",
+    "ho so", "duong day nong", "113", "khan cap", "cong an", "an ninh trat tu",
+    "karaoke", "cam do", "nha nghi", "pccc", "nha tro", "tin bao", "to giac",
+    "bi mat", "phat nguoi", "nop phat", "an treo", "di lam an xa", "chu tro",
+    "xe may", "o to", "dang ky", "thu tuc",
+)
+# "dang ky", "cong an", "thu tuc", "ho so" and "mat" are too common to stand alone.
+WEAK_DOMAIN_TERMS = {"dang ky", "cong an", "thu tuc", "ho so", "mat", "xe may", "o to",
+                     "lam viec"}
+MIN_SCORE = 3.0
+
+_SYNONYM_PATTERNS = [(re.compile(r"(?<![a-z0-9])" + re.escape(src) + r"(?![a-z0-9])"), dst)
+                     for src, dst in SYNONYMS]
+
+
+def canonical_text(text: str) -> str:
+    folded = " ".join(t for t in fold(text).split() if t.isalnum())
+    for pattern, replacement in _SYNONYM_PATTERNS:
+        folded = pattern.sub(replacement, folded)
+    return folded
+
+
+def terms(text: str) -> list[str]:
+    """Content unigrams plus bigrams of adjacent content words."""
+    words = canonical_text(text).split()
+    content = [w for w in words if w not in STOPWORDS]
+    bigrams = [f"{a}_{b}" for a, b in zip(words, words[1:])
+               if a not in STOPWORDS and b not in STOPWORDS]
+    return content + bigrams
+
+
+class FaqIndex:
+    def __init__(self, entries: Iterable[dict]):
+        self.entries = [dict(e) for e in entries]
+        self.ids = [e["id"] for e in self.entries]
+        self._tf: list[Counter] = []
+        for entry in self.entries:
+            tf: Counter = Counter()
+            for text in [entry.get("title", ""), *entry.get("question_variants", [])]:
+                for term in terms(text):
+                    tf[term] += TITLE_WEIGHT
+            for term in terms(entry.get("answer", "")):
+                tf[term] += ANSWER_WEIGHT
+            self._tf.append(tf)
+        self._doc_len = [sum(tf.values()) for tf in self._tf]
+        self._avg_len = sum(self._doc_len) / max(1, len(self._doc_len))
+        n = len(self._tf)
+        df: Counter = Counter()
+        for tf in self._tf:
+            df.update(tf.keys())
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._entry_text = [" " + canonical_text(" . ".join(
+            [e.get("title", ""), *e.get("question_variants", []), e.get("answer", "")])) + " "
+            for e in self.entries]
+
+    def _bm25(self, q_terms: list[str], i: int) -> float:
+        tf, length = self._tf[i], self._doc_len[i]
+        s = 0.0
+        for t in q_terms:
+            f = tf.get(t, 0.0)
+            if f:
+                s += self._idf[t] * f * (BM25_K1 + 1) / (
+                    f + BM25_K1 * (1 - BM25_B + BM25_B * length / self._avg_len))
+        return s
+
+    def suggest(self, query: str, k: int = 3) -> list[tuple[str, float]]:
+        """Top-k entries as (faq_id, score), best first; only entries that match at all."""
+        q_terms = list(dict.fromkeys(terms(query)))
+        scores = [self._bm25(q_terms, i) for i in range(len(self.entries))]
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+        return [(self.ids[i], round(scores[i], 3)) for i in ranked[:k] if scores[i] > 0]
+
+    def explain(self, query: str) -> dict:
+        """Best entry, its score and the desk matters it shares with the question."""
+        q_terms = list(dict.fromkeys(terms(query)))
+        scores = [self._bm25(q_terms, i) for i in range(len(self.entries))]
+        if not scores or max(scores) <= 0:
+            return {"faq_id": None, "score": 0.0, "topics": []}
+        i = max(range(len(scores)), key=lambda j: scores[j])
+        query_text = " " + canonical_text(query) + " "
+        topics = [t for t in DOMAIN_TERMS
+                  if f" {t} " in query_text and f" {t} " in self._entry_text[i]]
+        return {"faq_id": self.ids[i], "score": scores[i], "topics": topics}
+
+    def best(self, query: str) -> str | None:
+        """The entry that answers the question, or None when nothing fits."""
+        e = self.explain(query)
+        if e["faq_id"] is None or e["score"] < MIN_SCORE:
+            return None
+        topics = e["topics"]
+        if not topics or all(t in WEAK_DOMAIN_TERMS for t in topics) and e["score"] < MIN_SCORE * 2.5:
+            return None
+        return e["faq_id"]
