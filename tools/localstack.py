@@ -1,0 +1,184 @@
+"""`make run`: the whole system on one machine, on embedded defaults.
+
+Uses the RabbitMQ at AMQP_URI (starting a local rabbitmq-server if one is installed and
+none answers), a SecantusDB server with its data under .data/ unless MONGODB_URI is set,
+then starts the four services and the gateway, waits for /readyz, prints where to go and
+how to log in, and stops everything on Ctrl-C. Safe to run again: secrets and data are
+kept in .data/ and every start-up step is idempotent.
+"""
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+LOCAL_ENV = DATA / "local.env"
+BIN = Path(sys.executable).parent
+LOCAL_MONGO_PORT = 27117
+SERVICES = ("groups", "posts", "notify", "tips")
+COLOURS = ("36", "33", "35", "32", "34", "31")
+
+
+def say(msg):
+    print(f"\033[1m[make run]\033[0m {msg}", flush=True)
+
+
+def port_open(host, port):
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+def local_env():
+    """Secrets for this machine's stack, made once and kept (mode 600) in .data/local.env."""
+    DATA.mkdir(exist_ok=True)
+    values = {}
+    if LOCAL_ENV.exists():
+        for line in LOCAL_ENV.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key and not key.startswith("#"):
+                values[key] = value
+    wanted = {
+        "BINHYEN_JWT_SECRET": lambda: secrets.token_urlsafe(48),
+        "BINHYEN_ADMIN_USERNAME": lambda: "admin",
+        "BINHYEN_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
+    }
+    changed = False
+    for key, make in wanted.items():
+        if key not in values:
+            values[key] = make()
+            changed = True
+    if changed:
+        LOCAL_ENV.write_text("# made by `make run` for this machine only; never commit\n" +
+                             "".join(f"{k}={v}\n" for k, v in values.items()))
+        LOCAL_ENV.chmod(0o600)
+    return values
+
+
+def ensure_rabbitmq(amqp_uri):
+    parts = urlsplit(amqp_uri)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    if port_open(host, port):
+        return
+    server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server"
+                                                 if Path("/usr/sbin/rabbitmq-server").exists() else None)
+    if server is None or host not in ("127.0.0.1", "localhost"):
+        sys.exit(f"No RabbitMQ answers at {host}:{port}. Install one (Debian: `apt-get install "
+                 "rabbitmq-server`; or `docker run -p 5672:5672 rabbitmq:3.13-management`) "
+                 "or set AMQP_URI to a running broker.")
+    say("starting the local rabbitmq-server")
+    subprocess.run([server, "-detached"], check=False)
+    subprocess.run(["rabbitmqctl", "await_startup"], check=True, timeout=120)
+
+
+def ensure_mongodb(env):
+    """MONGODB_URI if given; otherwise a SecantusDB server with its data in .data/mongo."""
+    if env.get("MONGODB_URI"):
+        return env["MONGODB_URI"], None
+    uri = f"mongodb://127.0.0.1:{LOCAL_MONGO_PORT}/?directConnection=true"
+    if port_open("127.0.0.1", LOCAL_MONGO_PORT):
+        say(f"reusing the MongoDB-wire server already on port {LOCAL_MONGO_PORT}")
+        return uri, None
+    say("starting SecantusDB (data in .data/mongo)")
+    log = open(DATA / "secantusdb.log", "ab")
+    proc = subprocess.Popen([str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port",
+                             str(LOCAL_MONGO_PORT), "--storage-path", str(DATA / "mongo"),
+                             "--log-level", "WARNING"], stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while not port_open("127.0.0.1", LOCAL_MONGO_PORT):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit("SecantusDB did not start: see .data/secantusdb.log")
+        time.sleep(0.3)
+    return uri, proc
+
+
+def pipe_output(name, colour, stream):
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace").rstrip()
+        print(f"\033[{colour}m{name:>8} |\033[0m {line}", flush=True)
+
+
+def main():
+    env = dict(os.environ)
+    env.update({k: v for k, v in local_env().items() if k not in os.environ})
+    env.setdefault("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    env.setdefault("GATEWAY_PORT", "8000")
+    env["PYTHONPATH"] = str(ROOT)
+    port = int(env["GATEWAY_PORT"])
+    if port_open("127.0.0.1", port):
+        sys.exit(f"Port {port} is taken (another `make run`?). Stop it or set GATEWAY_PORT.")
+
+    ensure_rabbitmq(env["AMQP_URI"])
+    env["MONGODB_URI"], mongo_proc = ensure_mongodb(env)
+
+    commands = {name: [sys.executable, "-m", "service_runtime.run", name] for name in SERVICES}
+    commands["gateway"] = [str(BIN / "gunicorn"), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
+                           "gateway.wsgi:app"]
+    procs = {}
+    for (name, command), colour in zip(commands.items(), COLOURS):
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        procs[name] = proc
+        threading.Thread(target=pipe_output, args=(name, colour, proc.stdout), daemon=True).start()
+
+    def stop(*_):
+        say("stopping")
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if mongo_proc is not None:
+            mongo_proc.terminate()
+            mongo_proc.wait(timeout=15)
+        say("stopped")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+                if response.status == 200:
+                    break
+        except Exception:
+            pass
+        dead = [name for name, proc in procs.items() if proc.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            say(f"not ready ({'exited: ' + ', '.join(dead) if dead else 'timed out'}); see the log above")
+            stop()
+        time.sleep(1)
+
+    say("ready ✔")
+    say(f"  API:        {url}/api/v1/openapi.json   (readiness: {url}/readyz)")
+    say(f"  log in as:  {env['BINHYEN_ADMIN_USERNAME']} / {env['BINHYEN_ADMIN_PASSWORD']}"
+        "   (kept in .data/local.env)")
+    say(f"  try:        curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' "
+        f"-d '{{\"username\": \"{env['BINHYEN_ADMIN_USERNAME']}\", \"password\": \"...\"}}'")
+    say("Ctrl-C stops everything.")
+    while True:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                say(f"{name} exited with {proc.returncode}")
+                stop()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
