@@ -1,9 +1,8 @@
 """Groups: pure rules about units and officers (no I/O)."""
-import re
-import unicodedata
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from service_runtime.text import slugify  # noqa: F401  (unit and officer ids)
 
 UNIT_KINDS = ("city_police", "team", "ward_police", "partner")
 
@@ -20,17 +19,6 @@ class DomainError(ValueError):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
-
-
-def nfc(text):
-    return unicodedata.normalize("NFC", text).strip() if isinstance(text, str) else text
-
-
-def slugify(text):
-    """A readable id from a Vietnamese name: 'Công an phường Đông Thành' -> 'cong-an-phuong-dong-thanh'."""
-    folded = unicodedata.normalize("NFD", nfc(text).lower().replace("đ", "d"))
-    ascii_only = "".join(ch for ch in folded if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")
 
 
 def hash_password(password):

@@ -19,9 +19,10 @@ How it works, briefly:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
+
+from service_runtime.text import fold_for_search, normalise, search_tokens, strip_diacritics  # noqa: F401
 
 # ---------------------------------------------------------------------------
 # Text normalisation
@@ -65,17 +66,6 @@ _TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?()\n]")
 _CLAUSE_BREAK = set(".,;:!?()\n")
 
 
-def normalise(text: str) -> str:
-    """Unicode NFC, so NFD input (macOS, some keyboards) compares equal."""
-    return unicodedata.normalize("NFC", text or "")
-
-
-def strip_diacritics(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-
-
 def _fold_tokens(text: str) -> list[str]:
     """Folded tokens with punctuation kept as clause-break tokens."""
     t = strip_diacritics(normalise(text).lower())
@@ -102,17 +92,6 @@ def fold(text: str) -> str:
     cues and negation windows never cross a clause.
     """
     return " ".join(_fold_tokens(text))
-
-
-def fold_for_search(text: str) -> str:
-    """Diacritics-insensitive search key: NFC, lower, no accents, [a-z0-9] tokens."""
-    t = strip_diacritics(normalise(text).lower())
-    return " ".join(re.findall(r"[a-z0-9]+", t))
-
-
-def search_tokens(text: str) -> list[str]:
-    """Unique folded tokens in first-seen order."""
-    return list(dict.fromkeys(fold_for_search(text).split()))
 
 
 # ---------------------------------------------------------------------------
