@@ -1,4 +1,6 @@
 """RPC payload schemas shared by the gateway and the services."""
+import json
+
 from marshmallow import RAISE, Schema, fields, validate
 
 
@@ -40,7 +42,11 @@ class ServiceError(Exception):
     title = "Bad request"
 
     def __init__(self, detail, errors=None):
-        super().__init__(detail, errors or {})
+        if isinstance(errors, str):  # arriving over RPC
+            errors = json.loads(errors)
+        # nameko turns non-string values inside exception args into strings; a JSON
+        # string keeps line numbers and other values as they were.
+        super().__init__(detail, json.dumps(errors or {}, ensure_ascii=False, default=str))
         self.detail = detail
         self.errors = errors or {}
 
@@ -67,3 +73,12 @@ class Conflict(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     title = "Không có quyền / Forbidden"
+
+
+class PageQuery(Schema):
+    """`limit` + opaque `cursor` on every list."""
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 200))

@@ -60,8 +60,8 @@ def create_app(config=None):
                                                         "social networks"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                     "bearerFormat": "JWT"})
-    from gateway.api import auth, health
-    for module in (health, auth):
+    from gateway.api import audiences, auth, channels, health, officers, subscriptions, units
+    for module in (health, auth, units, officers, channels, audiences, subscriptions):
         api.register_blueprint(module.blp)
     errors.register(app)  # after Api(): ours replace flask-smorest's JSON error bodies
 

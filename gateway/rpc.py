@@ -155,3 +155,9 @@ class RpcPool:
             else:
                 self._idle.put(entry)
         return results
+
+
+def call(service, method, *args, **kwargs):
+    """Call a service from a request handler, through this worker's pool."""
+    from flask import current_app
+    return current_app.extensions["rpc"].call(service, method, *args, **kwargs)

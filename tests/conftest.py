@@ -195,3 +195,65 @@ def admin_credentials(monkeypatch):
     monkeypatch.setenv("BINHYEN_ADMIN_USERNAME", "admin")
     monkeypatch.setenv("BINHYEN_ADMIN_PASSWORD", "admin-password-for-tests")
     return {"username": "admin", "password": "admin-password-for-tests"}
+
+
+@pytest.fixture(scope="module")
+def module_stack(vhosts, mongodb_uri, mongo_client):
+    """Services shared by one test module (for modules whose tests build on common data).
+
+    Yields start(*names) -> config; the gateway client and the RPC proxy come with it.
+    """
+    from nameko.runners import ServiceRunner
+    from nameko.standalone.rpc import ClusterRpcProxy
+    import importlib
+    import contracts.rpc  # noqa: F401
+    from gateway.app import create_app
+    from service_runtime.config import service_config
+    from service_runtime.run import SERVICES
+
+    name, uri = vhosts()
+    prefix = f"m{uuid.uuid4().hex[:10]}_"
+    config = service_config(AMQP_URI=uri, MONGODB_URI=mongodb_uri, MONGODB_DB_PREFIX=prefix,
+                            OUTBOX_POLL_SECONDS=0.1)
+    old = {k: os.environ.get(k) for k in ("BINHYEN_ADMIN_USERNAME", "BINHYEN_ADMIN_PASSWORD")}
+    os.environ.update(BINHYEN_ADMIN_USERNAME="admin", BINHYEN_ADMIN_PASSWORD="admin-password-for-tests")
+    runners = []
+
+    class Stack:
+        pass
+
+    stack = Stack()
+    stack.config = config
+    stack.db = lambda service: mongo_client[f"{prefix}{service}"]
+
+    def start(*names):
+        runner = ServiceRunner(config)
+        for service in names:
+            module, cls = SERVICES[service].split(":")
+            runner.add_service(getattr(importlib.import_module(module), cls))
+        runner.start()
+        runners.append(runner)
+
+    stack.start = start
+    stack.client = create_app({"AMQP_URI": uri, "JWT_SECRET": JWT_SECRET}).test_client()
+    proxy_holder = ClusterRpcProxy(config, timeout=30)
+    stack.rpc = proxy_holder.start()
+    yield stack
+    proxy_holder.stop()
+    for runner in runners:
+        runner.kill()
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    for db_name in mongo_client.list_database_names():
+        if db_name.startswith(prefix):
+            mongo_client.drop_database(db_name)
+    vhosts.drop(name)
+
+
+def login(client, username, password):
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.data
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}

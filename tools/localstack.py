@@ -51,6 +51,7 @@ def local_env():
         "BINHYEN_JWT_SECRET": lambda: secrets.token_urlsafe(48),
         "BINHYEN_ADMIN_USERNAME": lambda: "admin",
         "BINHYEN_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
+        "BINHYEN_DEMO_PASSWORD": lambda: secrets.token_urlsafe(9),
     }
     changed = False
     for key, make in wanted.items():
@@ -165,12 +166,18 @@ def main():
             stop()
         time.sleep(1)
 
+    os.environ.update({k: env[k] for k in ("AMQP_URI", "MONGODB_URI", "BINHYEN_DEMO_PASSWORD")})
+    from tools.seed import seed
+    loaded = seed(env.get("DEMO_SCALE", "city"))
+    say(f"demo data: {loaded}")
     say("ready ✔")
     say(f"  API:        {url}/api/v1/openapi.json   (readiness: {url}/readyz)")
     say(f"  log in as:  {env['BINHYEN_ADMIN_USERNAME']} / {env['BINHYEN_ADMIN_PASSWORD']}"
         "   (kept in .data/local.env)")
     say(f"  try:        curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' "
         f"-d '{{\"username\": \"{env['BINHYEN_ADMIN_USERNAME']}\", \"password\": \"...\"}}'")
+    say("  demo officers (password " + env["BINHYEN_DEMO_PASSWORD"] + "): kiemduyet1, kiemduyet2 (admin board), "
+        "bientap (editor), tiepnhan (triage), thanhtra (auditor), canbo.ninh-khanh … (ward operators)")
     say("Ctrl-C stops everything.")
     while True:
         for name, proc in procs.items():

@@ -35,7 +35,7 @@ def token(credentials):
             "roles": officer["roles"], "unit_id": officer.get("unit_id")}
 
 
-class OfficerSchema(Schema):
+class CurrentOfficer(Schema):
     id = fields.String(required=True)
     username = fields.String(allow_none=True)
     roles = fields.List(fields.String(), required=True)
@@ -43,7 +43,7 @@ class OfficerSchema(Schema):
 
 
 @blp.route("/me")
-@blp.response(200, OfficerSchema)
+@blp.response(200, CurrentOfficer)
 @blp.doc(security=[{"bearer": []}])
 @require()
 def me():

@@ -14,6 +14,8 @@ from tests.support import spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
+ADMIN = {"id": "admin", "username": "admin", "roles": ["admin"], "unit_id": None}
+
 
 def groups_db(mongo_client_, config):
     return mongo_client_[f"{config['MONGODB_DB_PREFIX']}groups"]
@@ -25,7 +27,7 @@ def tips_db(mongo_client_, config):
 
 def test_unit_created_reaches_tips_once(run_services, rpc, mongo_client, config):
     run_services("groups", "tips")
-    unit = rpc.groups.create_unit({"name": "Công an phường Ninh Khánh", "kind": "ward_police",
+    unit = rpc.groups.create_unit(ADMIN, {"name": "Công an phường Ninh Khánh", "kind": "ward_police",
                                    "ward": "ninh-khanh"})
     assert unit["id"] == "cong-an-phuong-ninh-khanh"
 
@@ -56,16 +58,16 @@ def test_invalid_event_is_refused_before_anything_is_written(mongodb_uri, config
 
 def test_failed_state_change_leaves_no_event(run_services, rpc, mongo_client, config):
     run_services("groups")
-    rpc.groups.create_unit({"name": "Đội Cảnh sát hình sự", "kind": "team"})
+    rpc.groups.create_unit(ADMIN, {"name": "Đội Cảnh sát hình sự", "kind": "team"})
     from contracts.rpc import Conflict
     with pytest.raises(Conflict):
-        rpc.groups.create_unit({"name": "Đội Cảnh sát hình sự", "kind": "team"})
+        rpc.groups.create_unit(ADMIN, {"name": "Đội Cảnh sát hình sự", "kind": "team"})
     assert groups_db(mongo_client, config).outbox.count_documents({}) == 1
 
 
 def test_consumer_dead_letters_an_event_that_fails_its_schema(run_services, rpc, config):
     run_services("groups", "tips")  # groups' relay declares the dead-letter queue at start
-    rpc.groups.create_unit({"name": "Công an phường Vân Giang", "kind": "ward_police"})
+    rpc.groups.create_unit(ADMIN, {"name": "Công an phường Vân Giang", "kind": "ward_police"})
     wait_for(lambda: rpc.tips.get_unit_projection("cong-an-phuong-van-giang"), message="projection")
 
     bad = make_event("groups.unit_created", {"unit_id": "ghost", "name": "Ghost", "kind": "team"},
@@ -92,7 +94,7 @@ def test_relay_killed_between_publish_and_mark_sent(run_services, rpc, mongo_cli
     crashing = spawn_service("groups", config, {"BINHYEN_FAILPOINT": "relay.after_publish"}, log)
     try:
         wait_for(lambda: _answers(rpc), timeout=30, message="groups up")
-        rpc.groups.create_unit.call_async({"name": "Công an xã Ninh Nhất", "kind": "ward_police"})
+        rpc.groups.create_unit.call_async(ADMIN, {"name": "Công an xã Ninh Nhất", "kind": "ward_police"})
         assert crashing.wait(timeout=30) == -9, log.read_text()[-2000:]
     finally:
         crashing.kill()
