@@ -1,0 +1,917 @@
+"""Tips: pure rules (no I/O, no database). Plain dicts in, new plain dicts out.
+
+Nothing here mutates its arguments: every function that "changes" a tip returns a
+deep copy with the change applied, so the service can write it back atomically
+(with its outbox event) or throw it away.
+
+A tip, as this module sees it (the store maps ``id`` to ``_id``)::
+
+    {id, tip_code, secret_hash, channel, message_id, text, chosen_category, ward_text,
+     location, occurred_at, attachments, anonymous, identity_sealed,
+     status, category, urgency, ward, is_spam, triage, unit_id,
+     received_at, sla_due_at, acknowledged_at, resolved_at, closed_at,
+     close_reason, merged_into,
+     audit: [{at, actor, action, from, to, reason, unit_id?}],
+     escalations: [{at, to_unit, level}],
+     messages: [{at, from: "police"|"citizen", text, author_id?}],   # the citizen sees these
+     notes: [{at, author_id, text}]}                                   # staff only
+
+Errors are the contracts.rpc domain errors: InvalidInput (422), NotFound, Conflict
+(409, a transition the current state does not allow), Forbidden (403).
+"""
+from __future__ import annotations
+
+import copy
+import hmac
+import math
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from contracts.rpc import Conflict, Forbidden, InvalidInput
+from services.tips.triage import CATEGORIES, redact
+
+# ---------------------------------------------------------------------------
+# Lifecycle
+# ---------------------------------------------------------------------------
+
+STATUSES = ("received", "triaged", "assigned", "in_progress", "resolved", "closed")
+OPEN_STATUSES = ("received", "triaged", "assigned", "in_progress")
+# Reaching one of these stops the SLA clock ("acknowledged").
+ACKNOWLEDGED_STATUSES = ("in_progress", "resolved", "closed")
+CLOSE_REASONS = ("unfounded", "duplicate", "spam")
+URGENCIES = ("emergency", "high", "normal", "low")
+
+# What the citizen (and the staff UI) reads: Vietnamese first, English alongside.
+STATUS_LABELS = {
+    "received": ("Đã tiếp nhận", "Received"),
+    "triaged": ("Đã phân loại", "Triaged"),
+    "assigned": ("Đã chuyển đơn vị xử lý", "Assigned to a unit"),
+    "in_progress": ("Đang xác minh, xử lý", "Being handled"),
+    "resolved": ("Đã xử lý xong", "Resolved"),
+    "closed": ("Đã đóng", "Closed"),
+}
+
+# (current status, action) -> new status. Anything not listed is refused (Conflict).
+TRANSITIONS = {
+    ("received", "triage"): "triaged",
+    ("triaged", "assign"): "assigned",
+    ("assigned", "start"): "in_progress",
+    ("in_progress", "resolve"): "resolved",
+    # Moving a tip to another unit; in_progress goes back to assigned, since the new
+    # unit has not started on it yet.
+    ("assigned", "reassign"): "assigned",
+    ("in_progress", "reassign"): "assigned",
+    ("received", "close"): "closed",
+    ("triaged", "close"): "closed",
+    ("assigned", "close"): "closed",
+    ("in_progress", "close"): "closed",
+}
+ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
+
+# A StatusChange names the target status; this is the action that reaches it.
+ACTION_FOR_STATUS = {
+    "triaged": "triage",
+    "in_progress": "start",
+    "resolved": "resolve",
+    "closed": "close",
+}
+
+# Triage and SLA escalation are done by the service itself, not by an officer.
+SYSTEM_ROLE = "system"
+SYSTEM_ACTOR = {"id": "system", "username": "system", "roles": [SYSTEM_ROLE], "unit_id": None}
+
+# Staff roles that handle tips of their own unit subtree.
+HANDLER_ROLES = ("triage_officer", "unit_operator")
+
+REASON_MAX = 500
+
+
+def _roles(actor):
+    return set((actor or {}).get("roles") or ())
+
+
+def can_act(actor, tip, in_scope):
+    """May this officer change this tip? ``in_scope``: the tip's unit is in the
+    officer's unit subtree (computed by the caller, which knows the unit tree)."""
+    roles = _roles(actor)
+    if "admin" in roles or SYSTEM_ROLE in roles:
+        return True
+    return bool(in_scope) and bool(roles & set(HANDLER_ROLES))
+
+
+def can_read(actor, tip, in_scope):
+    """Auditors read everything (read-only); handlers read their subtree."""
+    roles = _roles(actor)
+    if roles & {"admin", "auditor", SYSTEM_ROLE}:
+        return True
+    return bool(in_scope) and bool(roles & set(HANDLER_ROLES))
+
+
+def can_reveal(actor, tip, in_scope):
+    """Who may open the sealed identity: an admin, or a triage officer in scope.
+    Unit operators and auditors never see who sent a tip."""
+    roles = _roles(actor)
+    if "admin" in roles:
+        return True
+    return bool(in_scope) and "triage_officer" in roles
+
+
+def status_label(status):
+    vi, en = STATUS_LABELS.get(status, (status, status))
+    return {"code": status, "label": vi, "label_en": en}
+
+
+def _audit(at, actor, action, from_status, to_status, reason=None, unit_id=None):
+    entry = {"at": at, "actor": (actor or {}).get("id"), "action": action,
+             "from": from_status, "to": to_status, "reason": reason}
+    if unit_id is not None:
+        entry["unit_id"] = unit_id
+    return entry
+
+
+def _clean_reason(reason, field="reason"):
+    if reason is None:
+        return None
+    if not isinstance(reason, str):
+        raise InvalidInput("Lý do không hợp lệ / Invalid reason",
+                           {field: ["Phải là chuỗi ký tự / Must be a string"]})
+    reason = clean_text(reason).strip()
+    if len(reason) > REASON_MAX:
+        raise InvalidInput("Lý do quá dài / Reason too long",
+                           {field: [f"Tối đa {REASON_MAX} ký tự / At most {REASON_MAX} characters"]})
+    return reason or None
+
+
+def apply_action(tip, action, actor, now, in_scope, *, reason=None, unit_id=None,
+                 merged_into=None):
+    """Return a copy of ``tip`` after ``action``, with an audit entry appended.
+
+    Refusals: Forbidden (role or scope), Conflict (state does not allow the action),
+    InvalidInput (missing/bad reason, unit or merge target).
+    """
+    if not can_act(actor, tip, in_scope):
+        raise Forbidden("Bạn không có quyền xử lý tin báo này / You may not act on this tip")
+    current = tip.get("status")
+    new_status = TRANSITIONS.get((current, action))
+    if new_status is None:
+        if action not in ACTIONS:
+            raise InvalidInput("Thao tác không hợp lệ / Unknown action",
+                               {"action": [f"Một trong / One of: {', '.join(ACTIONS)}"]})
+        raise Conflict(
+            f"Không thể '{action}' tin báo đang ở trạng thái '{STATUS_LABELS.get(current, (current,))[0]}'"
+            f" / Cannot {action} a tip that is {current}")
+    reason = _clean_reason(reason)
+    out = copy.deepcopy(tip)
+    audit_unit = None
+
+    if action in ("assign", "reassign"):
+        if not unit_id or not isinstance(unit_id, str):
+            raise InvalidInput("Thiếu đơn vị nhận / Unit required",
+                               {"unit_id": ["Bắt buộc / Required"]})
+        if action == "reassign":
+            if unit_id == tip.get("unit_id"):
+                raise InvalidInput("Tin báo đã thuộc đơn vị này / The tip is already with this unit",
+                                   {"unit_id": ["Chọn đơn vị khác / Choose another unit"]})
+            if not reason:
+                raise InvalidInput("Chuyển đơn vị cần nêu lý do / Reassignment needs a reason",
+                                   {"reason": ["Bắt buộc / Required"]})
+        out["unit_id"] = unit_id
+        audit_unit = unit_id
+
+    if action == "close":
+        if reason not in CLOSE_REASONS:
+            raise InvalidInput("Đóng tin báo cần lý do hợp lệ / Closing needs a valid reason",
+                               {"reason": [f"Một trong / One of: {', '.join(CLOSE_REASONS)}"]})
+        if reason == "duplicate":
+            if not merged_into or not isinstance(merged_into, str):
+                raise InvalidInput("Tin trùng cần mã tin gộp vào / A duplicate needs merged_into",
+                                   {"merged_into": ["Bắt buộc / Required"]})
+            if merged_into == tip.get("id"):
+                raise InvalidInput("Không thể gộp tin vào chính nó / A tip cannot merge into itself",
+                                   {"merged_into": ["Chọn tin khác / Choose another tip"]})
+        elif merged_into:
+            raise InvalidInput("Chỉ tin trùng mới có merged_into / merged_into is for duplicates only",
+                               {"merged_into": ["Bỏ trường này / Remove this field"]})
+        out["close_reason"] = reason
+        out["merged_into"] = merged_into if reason == "duplicate" else None
+        out["closed_at"] = now
+    elif merged_into:
+        raise InvalidInput("Chỉ tin trùng mới có merged_into / merged_into is for duplicates only",
+                           {"merged_into": ["Bỏ trường này / Remove this field"]})
+
+    if action == "resolve":
+        out["resolved_at"] = now
+    if new_status in ACKNOWLEDGED_STATUSES and not out.get("acknowledged_at"):
+        out["acknowledged_at"] = now
+
+    out["status"] = new_status
+    out["updated_at"] = now
+    out.setdefault("audit", [])
+    out["audit"].append(_audit(now, actor, action, current, new_status, reason, audit_unit))
+    return out
+
+
+def change_status(tip, status, actor, now, in_scope, *, reason=None, merged_into=None):
+    """A StatusChange request (target status) applied as its action."""
+    action = ACTION_FOR_STATUS.get(status)
+    if action is None:
+        allowed = ", ".join(ACTION_FOR_STATUS)
+        raise InvalidInput("Trạng thái đích không hợp lệ / Invalid target status",
+                           {"status": [f"Một trong / One of: {allowed} (giao đơn vị: dùng assign / "
+                                       "use assign for units)"]})
+    return apply_action(tip, action, actor, now, in_scope, reason=reason, merged_into=merged_into)
+
+
+def assign(tip, unit_id, actor, now, in_scope, *, reason=None):
+    """First assignment from ``triaged``, reassignment (reason required) afterwards."""
+    action = "reassign" if tip.get("status") in ("assigned", "in_progress") else "assign"
+    return apply_action(tip, action, actor, now, in_scope, reason=reason, unit_id=unit_id)
+
+
+def record_reveal(tip, actor, now, in_scope, *, reason):
+    """Audit entry for opening the tipster's sealed identity (state unchanged)."""
+    if not can_reveal(actor, tip, in_scope):
+        raise Forbidden("Bạn không có quyền xem danh tính người báo tin / "
+                        "You may not see who sent this tip")
+    reason = _clean_reason(reason)
+    if not reason or len(reason) < 10:
+        raise InvalidInput("Cần nêu rõ lý do (ít nhất 10 ký tự) / State a reason (10+ characters)",
+                           {"reason": ["Ít nhất 10 ký tự / At least 10 characters"]})
+    out = copy.deepcopy(tip)
+    out.setdefault("audit", []).append(
+        _audit(now, actor, "reveal_identity", tip.get("status"), tip.get("status"), reason))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# New tip, triage result
+# ---------------------------------------------------------------------------
+
+def new_tip(tip_id, tip_code, body, secret_hash, now, identity_sealed=None):
+    """The stored record of a just-received tip (``body`` from prepare_intake)."""
+    tip = copy.deepcopy(body)
+    tip.update({
+        "id": tip_id, "tip_code": tip_code, "secret_hash": secret_hash,
+        "identity_sealed": identity_sealed,
+        "status": "received", "category": None, "urgency": None, "ward": None,
+        "is_spam": False, "triage": None, "unit_id": None,
+        "received_at": now, "updated_at": now, "sla_due_at": None,
+        "acknowledged_at": None, "resolved_at": None, "closed_at": None,
+        "close_reason": None, "merged_into": None,
+        "audit": [_audit(now, SYSTEM_ACTOR, "receive", None, "received")],
+        "escalations": [], "messages": [], "notes": [],
+    })
+    return tip
+
+
+def apply_triage(tip, result, now, policy=None, actor=SYSTEM_ACTOR):
+    """received -> triaged with the triage suggestion (a TriageResult or its dict).
+
+    Starts the SLA clock from received_at with the urgency triage found.
+    """
+    data = asdict(result) if is_dataclass(result) else dict(result)
+    out = apply_action(tip, "triage", actor, now, True)
+    out.update({
+        "category": data["category"], "urgency": data["urgency"], "ward": data.get("ward"),
+        "is_spam": bool(data.get("is_spam")),
+        "triage": {k: data.get(k) for k in ("suggested_category", "confidence",
+                                            "category_disagreement", "reasons")},
+    })
+    out["sla_due_at"] = sla_due_at(out["received_at"], out["urgency"], policy)
+    return out
+
+
+def triage_text(body):
+    """The text triage reads: the tip plus the ward the citizen typed or picked,
+    so a ward chosen in a form (id or name) is found by the gazetteer."""
+    if body.get("ward_text"):
+        return f"{body['text']}\n{body['ward_text']}."
+    return body["text"]
+
+
+# ---------------------------------------------------------------------------
+# SLA and escalation
+# ---------------------------------------------------------------------------
+
+# Seconds to acknowledge (reach in_progress/resolved/closed), per urgency.
+DEFAULT_SLA_SECONDS = {"emergency": 5 * 60, "high": 60 * 60, "normal": 24 * 3600,
+                       "low": 72 * 3600}
+SLA_ENV = {u: f"SLA_{u.upper()}_SECONDS" for u in URGENCIES}
+
+
+def sla_policy(environ=None, overrides=None):
+    """Defaults, then SLA_<URGENCY>_SECONDS from the environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    policy = dict(DEFAULT_SLA_SECONDS)
+    for urgency, name in SLA_ENV.items():
+        raw = environ.get(name)
+        if raw not in (None, ""):
+            try:
+                policy[urgency] = int(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a whole number of seconds, got {raw!r}")
+    policy.update(overrides or {})
+    for urgency, seconds in policy.items():
+        if urgency not in URGENCIES or not isinstance(seconds, int) or seconds <= 0:
+            raise ValueError(f"SLA for {urgency!r} must be a positive number of seconds")
+    return policy
+
+
+def _sla_seconds(urgency, policy):
+    policy = policy or DEFAULT_SLA_SECONDS
+    # Not yet triaged: treat as normal (triage runs at intake, so this is brief).
+    urgency = urgency or "normal"
+    if urgency not in policy:
+        raise ValueError(f"unknown urgency {urgency!r}")
+    return policy[urgency]
+
+
+def _as_datetime(value):
+    """Aware UTC datetime from a datetime or ISO string; naive means UTC (MongoDB)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def sla_due_at(received_at, urgency, policy=None):
+    return _as_datetime(received_at) + timedelta(seconds=_sla_seconds(urgency, policy))
+
+
+def acknowledged_at(tip):
+    """When the tip first reached an acknowledged status (from the audit if needed)."""
+    if tip.get("acknowledged_at"):
+        return _as_datetime(tip["acknowledged_at"])
+    for entry in tip.get("audit", ()):
+        if entry.get("to") in ACKNOWLEDGED_STATUSES:
+            return _as_datetime(entry["at"])
+    return None
+
+
+def is_acknowledged(tip):
+    return tip.get("status") in ACKNOWLEDGED_STATUSES
+
+
+def is_breached(tip, now, policy=None):
+    """Past its deadline without acknowledgement (or acknowledged only after it)."""
+    due = sla_due_at(tip["received_at"], tip.get("urgency"), policy)
+    if is_acknowledged(tip):
+        ack = acknowledged_at(tip)
+        return ack is not None and ack > due
+    return _as_datetime(now) > due
+
+
+def _parent_of(unit):
+    # groups events say parent_id; the seed data file says parent
+    return unit.get("parent_id", unit.get("parent"))
+
+
+def escalation_target(unit_id, units_by_id):
+    """The parent unit of ``unit_id``; None at the root or for an unknown unit."""
+    unit = units_by_id.get(unit_id)
+    if unit is None:
+        return None
+    parent = _parent_of(unit)
+    return parent if parent in units_by_id else None
+
+
+def next_escalation(tip, now, units_by_id, policy=None):
+    """The escalation a tip needs now, or None.
+
+    Level n is due once n SLA windows have passed without acknowledgement; each level
+    goes one unit up from the previous one (level 1: the parent of the tip's unit, or
+    the root when the tip has no unit yet). A level already recorded is never repeated.
+    """
+    if is_acknowledged(tip) or tip.get("status") not in OPEN_STATUSES:
+        return None
+    window = _sla_seconds(tip.get("urgency"), policy)
+    elapsed = (_as_datetime(now) - _as_datetime(tip["received_at"])).total_seconds()
+    done = tip.get("escalations") or []
+    level = max((e["level"] for e in done), default=0) + 1
+    if elapsed <= level * window:
+        return None
+    if done:
+        target = escalation_target(done[-1]["to_unit"], units_by_id)
+    elif tip.get("unit_id"):
+        target = escalation_target(tip["unit_id"], units_by_id)
+    else:
+        target = root_unit_id(units_by_id.values())
+    if target is None or target in {e["to_unit"] for e in done}:
+        return None
+    return {"at": now, "to_unit": target, "level": level}
+
+
+def escalate(tip, now, units_by_id, policy=None):
+    """(tip with the escalation recorded, escalation) or (tip unchanged, None)."""
+    escalation = next_escalation(tip, now, units_by_id, policy)
+    if escalation is None:
+        return tip, None
+    out = copy.deepcopy(tip)
+    out.setdefault("escalations", []).append(escalation)
+    out.setdefault("audit", []).append(
+        _audit(now, SYSTEM_ACTOR, "escalate", tip.get("status"), tip.get("status"),
+               f"SLA quá hạn, cấp {escalation['level']} / SLA breached, level {escalation['level']}",
+               escalation["to_unit"]))
+    return out, escalation
+
+
+# ---------------------------------------------------------------------------
+# Routing
+# ---------------------------------------------------------------------------
+
+ANY = "*"
+# A ward police unit with no ``handles`` list takes the local matters that no city
+# team in the reference data claims (the rules table overrides any of this).
+WARD_DEFAULT_CATEGORIES = ("public_order", "gambling", "other")
+
+
+def _active(units):
+    return [u for u in units if u.get("active", True)]
+
+
+def root_unit_id(units):
+    """The city police at the top of the tree (first unit without a parent)."""
+    roots = [u for u in _active(units) if not _parent_of(u)]
+    for unit in roots:
+        if unit.get("kind") == "city_police":
+            return unit["id"]
+    return roots[0]["id"] if roots else None
+
+
+def _ward_unit_handles(unit, category):
+    handles = unit.get("handles") or []
+    return category in handles if handles else category in WARD_DEFAULT_CATEGORIES
+
+
+def route_explained(category, ward, rules, units):
+    """(unit_id, why) for a tip. Most specific rule first:
+    category+ward (3) > category+* (2) > *+ward (1) > *+* (0); then defaults from units."""
+    units = _active(units)
+    known = {u["id"] for u in units}
+    best, best_score = None, -1
+    for rule in rules or ():
+        if rule.get("unit_id") not in known:
+            continue  # a rule left pointing at a removed unit must not swallow tips
+        r_cat, r_ward = rule.get("category", ANY), rule.get("ward", ANY)
+        if r_cat not in (ANY, category) or r_ward not in (ANY, ward):
+            continue
+        score = (2 if r_cat != ANY else 0) + (1 if r_ward != ANY else 0)
+        if score > best_score:  # strict: the first of equal rules wins
+            best, best_score = rule, score
+    if best is not None:
+        return best["unit_id"], f"rule {best.get('category', ANY)} × {best.get('ward', ANY)}"
+
+    if ward:
+        for unit in units:
+            if unit.get("kind") == "ward_police" and unit.get("ward") == ward \
+                    and _ward_unit_handles(unit, category):
+                return unit["id"], f"default: ward police of {ward}"
+    for unit in units:
+        if unit.get("kind") == "team" and category in (unit.get("handles") or ()):
+            return unit["id"], f"default: team handling {category}"
+    return root_unit_id(units), "default: city police"
+
+
+def route(category, ward, rules, units):
+    """The unit a tip goes to (None only when there are no units at all)."""
+    return route_explained(category, ward, rules, units)[0]
+
+
+def validate_rules(rules, units, categories=CATEGORIES, wards=None):
+    """Clean copy of an admin-edited rules table, or InvalidInput with per-row errors
+    keyed ``rules.<row>.<field>``. ``wards``: known ward ids, when the caller has them."""
+    if not isinstance(rules, list):
+        raise InvalidInput("Bảng định tuyến phải là danh sách / Rules must be a list",
+                           {"rules": ["Phải là danh sách / Must be a list"]})
+    unit_ids = {u["id"] for u in units}
+    errors, clean, seen = {}, [], {}
+    for i, row in enumerate(rules):
+        key = f"rules.{i}"
+        if not isinstance(row, dict):
+            errors[key] = ["Mỗi dòng phải là đối tượng / Each row must be an object"]
+            continue
+        extra = set(row) - {"category", "ward", "unit_id"}
+        if extra:
+            errors[key] = [f"Trường lạ / Unknown fields: {', '.join(sorted(extra))}"]
+        category = row.get("category", ANY)
+        ward = row.get("ward", ANY) or ANY
+        unit_id = row.get("unit_id")
+        if category != ANY and category not in categories:
+            errors[f"{key}.category"] = ["Loại tin không tồn tại / Unknown category"]
+        if not isinstance(ward, str) or (ward != ANY and wards is not None and ward not in wards):
+            errors[f"{key}.ward"] = ["Phường/xã không tồn tại / Unknown ward"]
+        if unit_id not in unit_ids:
+            errors[f"{key}.unit_id"] = ["Đơn vị không tồn tại / Unknown unit"]
+        pair = (category, ward)
+        if pair in seen:
+            errors[key] = errors.get(key, []) + [
+                f"Trùng với dòng {seen[pair]} / Duplicates row {seen[pair]}"]
+        else:
+            seen[pair] = i
+        clean.append({"category": category, "ward": ward, "unit_id": unit_id})
+    if errors:
+        raise InvalidInput("Bảng định tuyến có lỗi / The routing rules have errors", errors)
+    return clean
+
+
+# ---------------------------------------------------------------------------
+# Tip codes and tipster secrets
+# ---------------------------------------------------------------------------
+
+# No 0/O and 1/I: read aloud over the phone or copied from a screen without doubt.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_PREFIX = "NB"
+_CODE_RE = re.compile(rf"^([A-Z]{{2}})-([{CODE_ALPHABET}]{{4}})-([{CODE_ALPHABET}]{{4}})$")
+
+
+def new_tip_code(prefix=CODE_PREFIX):
+    """e.g. NB-7K3Q-9XPD: 40 random bits. Not a secret (the secret is); the store's
+    unique index catches the rare collision and the caller draws again."""
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+def parse_tip_code(text):
+    """A code as a citizen types it ('nb 7k3q9xpd') in canonical form, or None."""
+    if not isinstance(text, str):
+        return None
+    raw = re.sub(r"[\s\-_.]", "", text.upper())
+    if len(raw) != 10:
+        return None
+    code = f"{raw[:2]}-{raw[2:6]}-{raw[6:]}"
+    return code if _CODE_RE.match(code) else None
+
+
+def new_secret():
+    """192 random bits, URL-safe: shown to the tipster once, stored only hashed."""
+    return secrets.token_urlsafe(24)
+
+
+# The secret is random and long, so the hash is defence in depth rather than the
+# main protection: modest argon2id parameters keep intake fast.
+_secret_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_DUMMY_SECRET_HASH = _secret_hasher.hash("binhyen-no-such-tip")
+
+
+def hash_secret(secret):
+    return _secret_hasher.hash(secret)
+
+
+def verify_secret(secret_hash, secret):
+    """True when ``secret`` matches; same work whether or not the tip exists."""
+    if not isinstance(secret, str) or not secret:
+        secret = "\x00"
+    try:
+        ok = _secret_hasher.verify(secret_hash or _DUMMY_SECRET_HASH, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and bool(secret_hash)
+
+
+def same_code(a, b):
+    """Constant-time comparison of two codes/tokens (no early exit on mismatch)."""
+    return hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+# ---------------------------------------------------------------------------
+# Messages and views
+# ---------------------------------------------------------------------------
+
+MESSAGE_MAX = 2000
+
+
+def add_message(tip, sender, text, now, author_id=None):
+    """Append to the two-way thread the citizen sees. ``sender``: police | citizen."""
+    if sender not in ("police", "citizen"):
+        raise InvalidInput("Người gửi không hợp lệ / Invalid sender",
+                           {"from": ["police | citizen"]})
+    text = _clean_body(text, "text", MESSAGE_MAX)
+    if tip.get("status") == "closed" and sender == "citizen":
+        raise Conflict("Tin báo đã đóng, không nhận thêm tin nhắn / This tip is closed")
+    out = copy.deepcopy(tip)
+    message = {"at": now, "from": sender, "text": text}
+    if author_id:
+        message["author_id"] = author_id
+    out.setdefault("messages", []).append(message)
+    out["updated_at"] = now
+    return out
+
+
+def staff_reply(tip, text, actor, now, in_scope):
+    """An officer's message to the citizen (goes out redacted via public_status)."""
+    if not can_act(actor, tip, in_scope):
+        raise Forbidden("Bạn không có quyền xử lý tin báo này / You may not act on this tip")
+    return add_message(tip, "police", text, now, author_id=actor.get("id"))
+
+
+def add_note(tip, text, actor, now, in_scope):
+    """Internal staff note: never shown to the citizen."""
+    if not can_act(actor, tip, in_scope):
+        raise Forbidden("Bạn không có quyền xử lý tin báo này / You may not act on this tip")
+    text = _clean_body(text, "text", MESSAGE_MAX)
+    out = copy.deepcopy(tip)
+    out.setdefault("notes", []).append({"at": now, "author_id": actor.get("id"), "text": text})
+    out["updated_at"] = now
+    return out
+
+
+def _iso(value):
+    return _as_datetime(value).isoformat() if value is not None else None
+
+
+def public_status(tip):
+    """What the tipster sees with code + secret: status and the thread, nothing else.
+
+    Whitelisted, not filtered: a field added to tips later cannot leak here. Texts
+    are redacted because this leaves the service for a public channel.
+    """
+    return {
+        "tip_code": tip["tip_code"],
+        "status": status_label(tip["status"]),
+        "received_at": _iso(tip["received_at"]),
+        "public_messages": [
+            {"at": _iso(m["at"]), "from": m["from"], "text": redact(m["text"])}
+            for m in tip.get("messages", ()) if m.get("from") in ("police", "citizen")
+        ],
+    }
+
+
+def staff_view(tip, alias):
+    """A tip for officers: no secret hash, no sealed identity, the tipster as an alias."""
+    out = copy.deepcopy(tip)
+    out.pop("secret_hash", None)
+    out["has_identity"] = bool(out.pop("identity_sealed", None))
+    out["tipster_alias"] = alias
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Intake normalisation
+# ---------------------------------------------------------------------------
+
+TEXT_MAX = 5000
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "video/mp4", "audio/mpeg",
+                    "application/pdf")
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_MAX = 5
+CHANNELS = ("web", "zalo", "facebook")
+# A citizen may suggest any category except spam.
+CITIZEN_CATEGORIES = tuple(c for c in CATEGORIES if c != "spam")
+CONTACT_FIELDS = {"name", "phone", "email", "text"}
+IDENTITY_FIELDS = ("contact", "zalo_user_id", "facebook_user_id")
+INTAKE_FIELDS = {"text", "category", "ward", "location", "occurred_at", "anonymous",
+                 "attachments", "channel", "message_id", *IDENTITY_FIELDS}
+# Clock skew we tolerate on a citizen's "when it happened".
+OCCURRED_FUTURE_SKEW = timedelta(minutes=10)
+VN_TZ = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh has no DST
+
+# Invisible characters that reorder or hide text (bidi overrides, zero-width space,
+# BOM). The zero-width joiner stays: emoji sequences use it.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069\ufeff"))
+
+
+def clean_text(text):
+    """NFC, CRLF -> LF, no control characters except newline and tab."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.translate(_INVISIBLE)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+def has_words(text):
+    """At least one letter or digit: emoji, punctuation and spaces alone say nothing."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
+def _clean_body(text, field, limit):
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InvalidInput("Nội dung không hợp lệ / Invalid text",
+                           {field: ["Phải là chuỗi ký tự / Must be a string"]})
+    text = clean_text(text).strip()
+    if not has_words(text):
+        raise InvalidInput(
+            "Nội dung trống hoặc chỉ có biểu tượng, xin mô tả sự việc bằng chữ / "
+            "The text is empty or only emoji; please describe what happened in words",
+            {field: ["Bắt buộc nhập nội dung / Text required"]})
+    if len(text) > limit:
+        raise InvalidInput(
+            f"Nội dung quá dài (tối đa {limit} ký tự) / Text too long (at most {limit} characters)",
+            {field: [f"Tối đa {limit} ký tự / At most {limit} characters"]})
+    return text
+
+
+def _short_text(value, field, errors, limit=200):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[field] = ["Phải là chuỗi ký tự / Must be a string"]
+        return None
+    value = clean_text(value).strip()
+    if len(value) > limit:
+        errors[field] = [f"Tối đa {limit} ký tự / At most {limit} characters"]
+    return value or None
+
+
+def _occurred_at(value, now, errors):
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not isinstance(value, datetime):
+            raise ValueError
+    except ValueError:
+        errors["occurred_at"] = ["Thời gian không hợp lệ / Invalid date-time"]
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=VN_TZ)  # a citizen writes local time
+    value = value.astimezone(timezone.utc)
+    if value > _as_datetime(now) + OCCURRED_FUTURE_SKEW:
+        errors["occurred_at"] = ["Thời gian ở tương lai / Time is in the future"]
+    return value
+
+
+def _location(value, errors):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"text": value}
+    if not isinstance(value, dict) or set(value) - {"text", "lat", "lng"}:
+        errors["location"] = ["Dạng {text, lat, lng} / Expected {text, lat, lng}"]
+        return None
+    out = {"text": _short_text(value.get("text"), "location.text", errors, 500)}
+    for key, bound in (("lat", 90), ("lng", 180)):
+        v = value.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                or abs(v) > bound:
+            errors[f"location.{key}"] = [f"Trong khoảng ±{bound} / Within ±{bound}"]
+        else:
+            out[key] = float(v)
+    return out
+
+
+def _attachments(value, errors):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors["attachments"] = ["Phải là danh sách / Must be a list"]
+        return []
+    if len(value) > ATTACHMENTS_MAX:
+        errors["attachments"] = [f"Tối đa {ATTACHMENTS_MAX} tệp / At most {ATTACHMENTS_MAX} files"]
+        return []
+    out = []
+    for i, item in enumerate(value):
+        key = f"attachments.{i}"
+        if not isinstance(item, dict):
+            errors[key] = ["Phải là đối tượng / Must be an object"]
+            continue
+        ctype = item.get("content_type")
+        ctype = ctype.split(";")[0].strip().lower() if isinstance(ctype, str) else None
+        if ctype not in ATTACHMENT_TYPES:
+            errors[f"{key}.content_type"] = [
+                "Loại tệp không được nhận / File type not accepted: " + ", ".join(ATTACHMENT_TYPES)]
+        size = item.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0 \
+                or size > ATTACHMENT_MAX_BYTES:
+            errors[f"{key}.size"] = ["Tệp tối đa 10 MB / Each file at most 10 MB"]
+        name = item.get("filename")
+        if isinstance(name, str):
+            # keep only the base name: a path from the sender's machine says who they are
+            name = re.split(r"[\\/]", clean_text(name))[-1].strip()[:200] or None
+        else:
+            name = None
+        clean = {"content_type": ctype, "size": size, "filename": name}
+        if isinstance(item.get("upload_id"), str):
+            clean["upload_id"] = item["upload_id"]
+        out.append(clean)
+    return out
+
+
+def _identity(payload, errors):
+    identity = {}
+    contact = payload.get("contact")
+    if isinstance(contact, str):
+        contact = {"text": contact}
+    if contact is not None:
+        if not isinstance(contact, dict):
+            errors["contact"] = ["Dạng không hợp lệ / Invalid contact"]
+        elif set(contact) - CONTACT_FIELDS:
+            errors["contact"] = [f"Chỉ nhận / Only: {', '.join(sorted(CONTACT_FIELDS))}"]
+        else:
+            clean = {}
+            for k, v in contact.items():
+                value = _short_text(v, f"contact.{k}", errors)
+                if value:
+                    clean[k] = value
+            if clean:
+                identity["contact"] = clean
+    for key in ("zalo_user_id", "facebook_user_id"):
+        value = _short_text(payload.get(key), key, errors, 100)
+        if value:
+            identity[key] = value
+    return identity or None
+
+
+def prepare_intake(payload, now):
+    """Normalise a citizen's tip. Returns ``{"body": ..., "identity": dict | None}``.
+
+    ``body`` is what staff may read; ``identity`` (contact, Zalo/Facebook user id) is
+    kept apart for the vault, even when ``anonymous`` is false. An unknown ward is not
+    an error: the citizen's words are kept in ``ward_text`` and triage decides.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidInput("Dữ liệu không hợp lệ / Invalid payload", {"_schema": ["object"]})
+    unknown = set(payload) - INTAKE_FIELDS
+    if unknown:
+        raise InvalidInput("Có trường không được nhận / Unknown fields",
+                           {k: ["Trường lạ / Unknown field"] for k in sorted(unknown)})
+    text = _clean_body(payload.get("text"), "text", TEXT_MAX)
+    errors = {}
+    category = payload.get("category")
+    if category is not None and category not in CITIZEN_CATEGORIES:
+        errors["category"] = ["Loại tin không hợp lệ / Unknown category"]
+    channel = payload.get("channel") or "web"
+    if channel not in CHANNELS:
+        errors["channel"] = [f"Một trong / One of: {', '.join(CHANNELS)}"]
+    anonymous = payload.get("anonymous", True)
+    if not isinstance(anonymous, bool):
+        errors["anonymous"] = ["true | false"]
+    body = {
+        "text": text,
+        "chosen_category": category,
+        "ward_text": _short_text(payload.get("ward"), "ward", errors),
+        "location": _location(payload.get("location"), errors),
+        "occurred_at": _occurred_at(payload.get("occurred_at"), now, errors),
+        "anonymous": anonymous,
+        "attachments": _attachments(payload.get("attachments"), errors),
+        "channel": channel,
+        "message_id": _short_text(payload.get("message_id"), "message_id", errors),
+    }
+    identity = _identity(payload, errors)
+    if errors:
+        raise InvalidInput("Tin báo có trường không hợp lệ / The tip has invalid fields", errors)
+    return {"body": body, "identity": identity}
+
+
+# ---------------------------------------------------------------------------
+# Acknowledgement to the citizen
+# ---------------------------------------------------------------------------
+
+HOTLINES = {"police": "113", "fire": "114", "ambulance": "115"}
+
+
+def citizen_ack(tip_code, urgency):
+    """The message a citizen gets right after sending a tip (web page, Zalo, Facebook)."""
+    follow = (f"Mã tin báo của bạn: {tip_code}. Hãy giữ mã này và mật mã đi kèm để theo dõi.\n"
+              f"Your tip code: {tip_code}. Keep it and its secret to follow up.")
+    if urgency == "emergency":
+        return (
+            "KHẨN CẤP: HÃY GỌI NGAY 113 (Công an). Tin nhắn này có thể không được đọc kịp thời.\n"
+            "Cháy, nổ: gọi 114. Có người bị thương, cấp cứu: gọi 115.\n"
+            "EMERGENCY: CALL 113 (police) NOW. This message may not be read in time.\n"
+            "Fire: call 114. Injured people, medical emergency: call 115.\n"
+            "Chúng tôi đã nhận tin và báo ngay cho cán bộ trực ban. "
+            "We have received your tip and alerted the duty officer.\n" + follow)
+    if urgency == "high":
+        head = ("Công an thành phố đã nhận tin báo và sẽ xử lý sớm. "
+                "Nếu có người gặp nguy hiểm, hãy gọi ngay 113.\n"
+                "The city police have received your tip and will act on it soon. "
+                "If anyone is in danger, call 113 now.\n")
+    else:
+        head = ("Công an thành phố cảm ơn bạn đã gửi tin báo. Chúng tôi sẽ xem xét và phản hồi. "
+                "Trường hợp khẩn cấp, hãy gọi 113.\n"
+                "Thank you: the city police have received your tip and will review it. "
+                "In an emergency, call 113.\n")
+    return head + follow
+
+
+# ---------------------------------------------------------------------------
+# Stats
+# ---------------------------------------------------------------------------
+
+def percentiles(values, ps=(50, 90, 99)):
+    """{p: value} with linear interpolation between ranks; None for no data."""
+    data = sorted(v for v in values if v is not None)
+    out = {}
+    for p in ps:
+        if not 0 <= p <= 100:
+            raise ValueError(f"percentile {p} outside 0..100")
+        if not data:
+            out[p] = None
+            continue
+        k = (len(data) - 1) * p / 100
+        lo, hi = math.floor(k), math.ceil(k)
+        out[p] = data[lo] + (data[hi] - data[lo]) * (k - lo)
+    return out
