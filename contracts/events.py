@@ -32,49 +32,28 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
-# --- event data schemas ------------------------------------------------------------
-# Consumers must tolerate fields added later (unknown = EXCLUDE on their side is the
-# default below); producers may not send fields the schema does not name.
-
-class UnitCreatedV1(Schema):
-    unit_id = fields.String(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
-    parent_id = fields.String(allow_none=True, load_default=None)
-    ward = fields.String(allow_none=True, load_default=None)
-    handles = fields.List(fields.String(), load_default=list)
+# --- the registry ---------------------------------------------------------------------
+# Each producer's contract module (contracts/<producer>.py) lists its events in EVENTS:
+# {(event type, version): data schema}. Consumers must tolerate fields added later
+# (unknown = EXCLUDE on their side); producers may not send fields the schema does not name.
+PRODUCERS = ("groups", "posts", "notify", "tips")
 
 
-class ChannelRegisteredV1(Schema):
-    channel_id = fields.String(required=True)
-    type = fields.String(required=True)
-    unit_id = fields.String(required=True)
-    kind = fields.String(allow_none=True, load_default=None)
-    ward = fields.String(allow_none=True, load_default=None)
-    delivery = fields.String(required=True, validate=validate.OneOf(["api", "manual_relay"]))
+def _collect():
+    import importlib
+    registry = {}
+    for producer in PRODUCERS:
+        try:
+            module = importlib.import_module(f"contracts.{producer}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"contracts.{producer}":
+                raise
+            continue
+        registry.update(getattr(module, "EVENTS", {}))
+    return registry
 
 
-class ChannelDeactivatedV1(Schema):
-    channel_id = fields.String(required=True)
-    type = fields.String(required=True)
-    unit_id = fields.String(required=True)
-
-
-class SubscriptionChangedV1(Schema):
-    subscription_id = fields.String(required=True)
-    unit_id = fields.String(required=True)
-    action = fields.String(required=True, validate=validate.OneOf(["created", "deleted"]))
-    event_pattern = fields.String(required=True)
-    target_channel_id = fields.String(required=True)
-
-
-# (event type, version) -> data schema class
-REGISTRY = {
-    ("groups.unit_created", 1): UnitCreatedV1,
-    ("groups.channel_registered", 1): ChannelRegisteredV1,
-    ("groups.channel_deactivated", 1): ChannelDeactivatedV1,
-    ("groups.subscription_changed", 1): SubscriptionChangedV1,
-}
+REGISTRY = _collect()
 
 # The latest version each producer emits.
 CURRENT_VERSION = {}

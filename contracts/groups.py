@@ -186,3 +186,45 @@ class ImportReport(Schema):
     unchanged = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
     errors = fields.List(fields.Dict(), required=True)
+
+
+# --- events groups emits ----------------------------------------------------------------
+
+class UnitCreatedV1(Schema):
+    unit_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    parent_id = fields.String(allow_none=True, load_default=None)
+    ward = fields.String(allow_none=True, load_default=None)
+    handles = fields.List(fields.String(), load_default=list)
+
+
+class ChannelRegisteredV1(Schema):
+    channel_id = fields.String(required=True)
+    type = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    kind = fields.String(allow_none=True, load_default=None)
+    ward = fields.String(allow_none=True, load_default=None)
+    delivery = fields.String(required=True, validate=validate.OneOf(["api", "manual_relay"]))
+
+
+class ChannelDeactivatedV1(Schema):
+    channel_id = fields.String(required=True)
+    type = fields.String(required=True)
+    unit_id = fields.String(required=True)
+
+
+class SubscriptionChangedV1(Schema):
+    subscription_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(["created", "deleted"]))
+    event_pattern = fields.String(required=True)
+    target_channel_id = fields.String(required=True)
+
+
+EVENTS = {
+    ("groups.unit_created", 1): UnitCreatedV1,
+    ("groups.channel_registered", 1): ChannelRegisteredV1,
+    ("groups.channel_deactivated", 1): ChannelDeactivatedV1,
+    ("groups.subscription_changed", 1): SubscriptionChangedV1,
+}

@@ -35,6 +35,16 @@ def _check_body(value):
             stack.extend((child, depth + 1) for child in node)
 
 
+def api_modules():
+    """Every module in gateway/api that defines a blueprint `blp` (one module per resource)."""
+    import importlib
+    import pkgutil
+    import gateway.api
+    modules = [importlib.import_module(f"gateway.api.{info.name}")
+               for info in sorted(pkgutil.iter_modules(gateway.api.__path__), key=lambda i: i.name)]
+    return [module for module in modules if hasattr(module, "blp")]
+
+
 def create_app(config=None):
     app = Flask(__name__)
     app.config.update(
@@ -60,8 +70,7 @@ def create_app(config=None):
                                                         "social networks"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                     "bearerFormat": "JWT"})
-    from gateway.api import audiences, auth, channels, health, officers, subscriptions, units
-    for module in (health, auth, units, officers, channels, audiences, subscriptions):
+    for module in api_modules():
         api.register_blueprint(module.blp)
     errors.register(app)  # after Api(): ours replace flask-smorest's JSON error bodies
 
