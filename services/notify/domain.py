@@ -1,0 +1,319 @@
+"""Notify: pure rules for deliveries — error classes, back-off, rate limits, states (no I/O).
+
+Everything that decides "what happens after a platform answered" is a table here, so an
+adapter only says *which* code it saw and this module says what that means.
+"""
+import random
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+
+class ErrorClass(StrEnum):
+    RETRY = "retry"              # transient: try again after a back-off
+    REAUTHORIZE = "reauthorize"  # the token is missing, invalid or expired: an operator must renew it
+    PERMANENT = "permanent"      # content, permission or address problem: retrying cannot help
+
+
+RETRY, REAUTHORIZE, PERMANENT = ErrorClass.RETRY, ErrorClass.REAUTHORIZE, ErrorClass.PERMANENT
+
+# --- the error table -------------------------------------------------------------------
+# source -> rules, first match wins. A rule matches an exact code, an inclusive (low, high)
+# range, or a string reason. Sources:
+#   http      HTTP status of any platform
+#   transport what went wrong before any answer (timeout, connection)
+#   graph     Facebook Graph API `error.code`
+#   zalo      Zalo OpenAPI `error` (a non-zero value arrives with HTTP 200)
+#   youtube   Google API `error.errors[].reason`
+#   smtp      SMTP reply code
+ERROR_TABLE = {
+    "http": [
+        (429, RETRY),                # rate limited: honour Retry-After
+        (408, RETRY),                # request timeout: the server gave up waiting, not a refusal
+        (401, REAUTHORIZE),
+        ((500, 599), RETRY),
+        ((400, 499), PERMANENT),
+    ],
+    "transport": [
+        ("timeout", RETRY),
+        ("connection", RETRY),
+    ],
+    "graph": [
+        (1, RETRY),                  # unknown error, "please retry"
+        (2, RETRY),                  # service temporarily unavailable
+        (4, RETRY),                  # application request limit reached
+        (17, RETRY),                 # user request limit reached
+        (32, RETRY),                 # page request limit reached
+        (341, RETRY),                # application limit reached
+        (368, RETRY),                # temporarily blocked (policy): lifts after a while
+        (613, RETRY),                # calls within one hour exceeded
+        (80001, RETRY),              # page-level rate limit (business use case)
+        (190, REAUTHORIZE),          # access token invalid or expired (any subcode)
+        (100, PERMANENT),            # invalid parameter
+        ((200, 299), PERMANENT),     # permission errors
+        (506, PERMANENT),            # duplicate post
+    ],
+    "zalo": [
+        (-32, RETRY),                # request rate exceeded: retry later
+        (-100, RETRY),               # unknown error, "vui lòng thử lại sau" (retry later)
+        (-200, RETRY),               # sending failed (generic, server side)
+        (-211, RETRY),               # feature quota exceeded for the period: it resets
+        (-124, REAUTHORIZE),         # access token invalid
+        (-216, REAUTHORIZE),         # access token invalid
+        (-220, REAUTHORIZE),         # access token expired or no longer usable
+        (-242, REAUTHORIZE),         # appsecret_proof invalid
+        (-201, PERMANENT),           # invalid parameter
+        (-210, PERMANENT),           # parameter exceeds the allowed limit
+        (-205, PERMANENT),           # Official Account does not exist
+        (-237, PERMANENT),           # group chat (GMF) expired
+        (-403, PERMANENT),           # the group is not owned by this OA
+    ],
+    "youtube": [
+        ("quotaExceeded", RETRY),    # daily quota: resets, so back off (then dead + alert)
+        ("rateLimitExceeded", RETRY),
+        ("userRateLimitExceeded", RETRY),
+        ("uploadLimitExceeded", RETRY),
+        ("backendError", RETRY),
+        ("authError", REAUTHORIZE),
+        ("forbidden", PERMANENT),
+        ("invalidTitle", PERMANENT),
+        ("invalidDescription", PERMANENT),
+        ("videoNotFound", PERMANENT),
+    ],
+    "smtp": [
+        ((530, 530), REAUTHORIZE),   # authentication required
+        ((534, 535), REAUTHORIZE),   # authentication mechanism too weak / credentials invalid
+        ((400, 499), RETRY),         # 4yz: transient negative completion
+        ((500, 599), PERMANENT),     # 5yz: permanent negative completion
+    ],
+}
+
+# What an unlisted code means. None: fall back to the HTTP status of the answer (Graph and
+# Google codes refine a status); Zalo answers 200 even on failure, so its unknowns are
+# permanent unless documented as transient above.
+UNLISTED_CODE = {"http": PERMANENT, "transport": RETRY, "graph": None, "zalo": PERMANENT,
+                 "youtube": None, "smtp": PERMANENT}
+
+
+def _matches(rule, code):
+    if isinstance(rule, tuple):
+        return isinstance(code, int) and rule[0] <= code <= rule[1]
+    return rule == code
+
+
+def lookup_error(source, code):
+    """The ErrorClass the table gives `code` of `source`, or None when it is not listed."""
+    if isinstance(code, str) and source != "youtube" and source != "transport":
+        try:
+            code = int(code)
+        except ValueError:
+            return None
+    for rule, error_class in ERROR_TABLE[source]:
+        if _matches(rule, code):
+            return error_class
+    return None
+
+
+def classify_failure(http_status=None, source=None, code=None):
+    """One verdict for a failed call: the platform's own code first, then the HTTP status.
+
+    e.g. classify_failure(400, "graph", 190) -> REAUTHORIZE; classify_failure(503) -> RETRY;
+    classify_failure(200, "zalo", -32) -> RETRY.
+    """
+    if source is not None and code is not None:
+        found = lookup_error(source, code)
+        if found is not None:
+            return found
+        if UNLISTED_CODE[source] is not None:
+            return UNLISTED_CODE[source]
+    if http_status is not None and not 200 <= http_status < 300:
+        return lookup_error("http", http_status) or UNLISTED_CODE["http"]
+    return PERMANENT  # a failure nobody could name: do not loop on it
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+# --- back-off ----------------------------------------------------------------------------
+
+MAX_ATTEMPTS = 6          # sends tried before a delivery is dead (overridable by the service)
+BACKOFF_BASE_SECONDS = 2
+BACKOFF_CAP_SECONDS = 300
+
+
+def backoff_seconds(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=random.random):
+    """Full-jitter exponential back-off: uniform(0, min(cap, base * 2**attempt)).
+
+    Full jitter spreads a burst of failures (say 300 Zalo groups hitting the same outage)
+    over the whole window instead of retrying them in lock-step.
+    """
+    ceiling = min(cap, base * (2 ** max(0, attempt)))
+    return rng() * ceiling
+
+
+def next_retry_at(now, attempt, retry_after=None, rng=random.random):
+    """When to try again: the jittered back-off, but never sooner than the platform's Retry-After.
+
+    `now` is a datetime (returns a datetime) or epoch seconds (returns seconds).
+    """
+    delay = max(backoff_seconds(attempt, rng=rng), retry_after or 0.0)
+    if isinstance(now, datetime):
+        return now + timedelta(seconds=delay)
+    return now + delay
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+class RateLimit(NamedTuple):
+    per_second: float
+    burst: int
+
+
+# Sends per second per bucket, and the burst a bucket may spend at once. Graph counts calls
+# per page, Zalo per OA account (one token for all its groups), partners per endpoint.
+RATE_LIMITS = {
+    "facebook_page": RateLimit(3, 5),
+    "zalo_oa_group": RateLimit(10, 10),
+    "youtube_channel": RateLimit(0.2, 1),   # uploads are heavy and cost quota
+    "webhook": RateLimit(50, 100),
+    "email": RateLimit(10, 20),
+}
+
+# Which part of a channel names its bucket (what the platform counts against).
+RATE_SCOPE = {
+    "facebook_page": "external_id",       # the page
+    "zalo_oa_group": "credentials_ref",   # the OA account behind the token
+    "youtube_channel": "credentials_ref",
+    "webhook": "endpoint",                # scheme://host:port of the partner's URL
+    "email": "type",                      # one SMTP server
+}
+
+
+def rate_limit_for(channel_type, environ=None):
+    """The RateLimit of a channel type, `RATE_<TYPE>` (per second) and `RATE_<TYPE>_BURST` in
+    `environ` overriding the table; None when the type is not rate-limited (manual relay)."""
+    default = RATE_LIMITS.get(channel_type)
+    environ = environ or {}
+    key = f"RATE_{channel_type.upper()}"
+    per_second = environ.get(key)
+    burst = environ.get(f"{key}_BURST")
+    if default is None and per_second is None:
+        return None
+    per_second = float(per_second) if per_second not in (None, "") else default.per_second
+    if burst not in (None, ""):
+        burst = int(burst)
+    elif default is not None and per_second == default.per_second:
+        burst = default.burst
+    else:
+        burst = max(1, int(per_second))  # a raised rate brings a matching burst
+    return RateLimit(per_second, burst)
+
+
+def rate_bucket_key(channel):
+    """The name of the token bucket a send to `channel` draws from."""
+    channel_type = channel.get("type")
+    scope = RATE_SCOPE.get(channel_type, "id")
+    if scope == "endpoint":
+        parts = urlsplit(channel.get("external_id") or "")
+        value = f"{parts.scheme}://{parts.netloc}"
+    elif scope == "type":
+        value = "*"
+    else:
+        value = channel.get(scope) or channel.get("id")
+    return f"{channel_type}:{value}"
+
+
+class TokenBucket:
+    """Token bucket with time passed in (pure): `take(now)` returns how long to wait.
+
+    A take always books a token, possibly into debt, so a caller that waits the returned
+    seconds may send without asking again, and callers queue up in arrival order.
+    """
+
+    def __init__(self, rate_per_second, burst):
+        if rate_per_second <= 0 or burst < 1:
+            raise ValueError("rate_per_second must be > 0 and burst >= 1")
+        self.rate = float(rate_per_second)
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.updated = None
+
+    def _refill(self, now):
+        if self.updated is not None and now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        if self.updated is None or now > self.updated:
+            self.updated = now
+
+    def take(self, now):
+        self._refill(now)
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+# --- the delivery state machine ------------------------------------------------------------
+# One delivery per post x channel. (state, event) -> new state; anything else is refused.
+DELIVERY_TRANSITIONS = {
+    ("pending", "send"): "sending",
+    ("retry_wait", "send"): "sending",
+    ("reauth_wait", "send"): "sending",            # the token was renewed
+    ("sending", "succeeded"): "sent",
+    ("sending", "relay_required"): "relay_pending",  # manual relay: an officer posts it
+    ("relay_pending", "relay_confirmed"): "sent",    # ... and confirms with the permalink
+    ("sending", "retry"): "retry_wait",
+    ("sending", "reauthorize"): "reauth_wait",
+    ("sending", "permanent_failure"): "failed",
+    ("sending", "retries_exhausted"): "dead",
+    ("pending", "cancel"): "cancelled",            # the post was retracted before it went out
+    ("retry_wait", "cancel"): "cancelled",
+    ("reauth_wait", "cancel"): "cancelled",
+    ("relay_pending", "cancel"): "cancelled",
+    ("sent", "retracted"): "retracted",            # deleted through the platform's API
+    ("sent", "takedown_requested"): "retract_pending",  # no delete API: manual take-down task
+    ("retract_pending", "takedown_confirmed"): "retracted",
+}
+DELIVERY_STATES = frozenset(state for state, _ in DELIVERY_TRANSITIONS) | frozenset(DELIVERY_TRANSITIONS.values())
+FINAL_STATES = frozenset({"failed", "dead", "cancelled", "retracted"})
+
+# What a failed send turns into, by error class.
+FAILURE_EVENTS = {RETRY: "retry", REAUTHORIZE: "reauthorize", PERMANENT: "permanent_failure"}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, state, event):
+        super().__init__(f"không thể '{event}' khi giao ở trạng thái '{state}' / "
+                         f"illegal delivery transition: {state} --{event}-->")
+        self.state, self.event = state, event
+
+
+def transition(delivery_state, event):
+    """The state after `event`, or IllegalTransition."""
+    try:
+        return DELIVERY_TRANSITIONS[(delivery_state, event)]
+    except KeyError:
+        raise IllegalTransition(delivery_state, event) from None
+
+
+def failure_event(error_class, attempts_made, max_attempts=MAX_ATTEMPTS):
+    """The event for a failed send: a retry that used up the attempts is `retries_exhausted`."""
+    event = FAILURE_EVENTS[ErrorClass(error_class)]
+    if event == "retry" and attempts_made >= max_attempts:
+        return "retries_exhausted"
+    return event

@@ -1,0 +1,206 @@
+"""Notify domain: the error table, back-off, Retry-After, token buckets, delivery states."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.notify import domain
+from services.notify.domain import (PERMANENT, REAUTHORIZE, RETRY, IllegalTransition, TokenBucket,
+                                    backoff_seconds, classify_failure, failure_event, next_retry_at,
+                                    parse_retry_after, rate_bucket_key, rate_limit_for, transition)
+
+
+# --- the error table -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code", [1, 2, 4, 17, 32, 341, 368, 613, 80001])
+def test_graph_transient_codes_retry(code):
+    assert classify_failure(400, "graph", code) == RETRY
+
+
+def test_graph_190_reauthorizes_whatever_the_status():
+    assert classify_failure(400, "graph", 190) == REAUTHORIZE
+    assert classify_failure(401, "graph", 190) == REAUTHORIZE
+
+
+@pytest.mark.parametrize("code", [100, 200, 210, 299, 506])
+def test_graph_content_and_permission_codes_are_permanent(code):
+    assert classify_failure(400, "graph", code) == PERMANENT
+
+
+def test_unlisted_graph_code_falls_back_to_http_status():
+    assert classify_failure(503, "graph", 9999) == RETRY
+    assert classify_failure(403, "graph", 10) == PERMANENT
+
+
+@pytest.mark.parametrize("code, expected", [
+    (-124, REAUTHORIZE), (-216, REAUTHORIZE), (-220, REAUTHORIZE),
+    (-32, RETRY), (-100, RETRY),
+    (-201, PERMANENT), (-210, PERMANENT), (-403, PERMANENT),
+    (-999, PERMANENT),  # unknown: permanent unless documented as transient
+])
+def test_zalo_codes_arrive_with_http_200(code, expected):
+    assert classify_failure(200, "zalo", code) == expected
+
+
+@pytest.mark.parametrize("status, expected", [
+    (429, RETRY), (401, REAUTHORIZE), (500, RETRY), (502, RETRY), (503, RETRY), (504, RETRY),
+    (400, PERMANENT), (403, PERMANENT), (404, PERMANENT), (410, PERMANENT), (408, RETRY),
+])
+def test_http_status(status, expected):
+    assert classify_failure(status) == expected
+
+
+def test_transport_failures_retry():
+    assert classify_failure(source="transport", code="timeout") == RETRY
+    assert classify_failure(source="transport", code="connection") == RETRY
+
+
+def test_youtube_reasons_refine_the_status():
+    assert classify_failure(403, "youtube", "quotaExceeded") == RETRY
+    assert classify_failure(401, "youtube", "authError") == REAUTHORIZE
+    assert classify_failure(403, "youtube", "forbidden") == PERMANENT
+    assert classify_failure(503, "youtube", "somethingNew") == RETRY  # unlisted: by status
+
+
+@pytest.mark.parametrize("code, expected", [(421, RETRY), (451, RETRY), (535, REAUTHORIZE), (550, PERMANENT)])
+def test_smtp_reply_codes(code, expected):
+    assert classify_failure(source="smtp", code=code) == expected
+
+
+def test_every_table_entry_is_an_error_class():
+    for source, rules in domain.ERROR_TABLE.items():
+        assert source in domain.UNLISTED_CODE
+        for _rule, error_class in rules:
+            assert isinstance(error_class, domain.ErrorClass)
+
+
+# --- Retry-After and back-off -----------------------------------------------------------------
+
+def test_retry_after_seconds_and_http_date():
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("7") == 7
+    assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30
+    assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0  # in the past
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+
+
+@pytest.mark.parametrize("attempt", range(0, 12))
+def test_backoff_stays_within_full_jitter_bounds(attempt):
+    ceiling = min(300, 2 * 2 ** attempt)
+    assert backoff_seconds(attempt, rng=lambda: 0.0) == 0
+    assert backoff_seconds(attempt, rng=lambda: 0.999999) == pytest.approx(ceiling, rel=1e-5)
+    assert 0 <= backoff_seconds(attempt) <= ceiling
+
+
+def test_backoff_is_capped():
+    assert backoff_seconds(30, rng=lambda: 1.0) == 300
+    assert backoff_seconds(3, base=1, cap=5, rng=lambda: 1.0) == 5
+
+
+def test_backoff_is_jittered():
+    values = {round(backoff_seconds(5), 6) for _ in range(50)}
+    assert len(values) > 40  # spread, not lock-step
+
+
+def test_retry_after_is_a_floor_not_a_ceiling():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert next_retry_at(now, 0, retry_after=60, rng=lambda: 1.0) == now + timedelta(seconds=60)
+    assert next_retry_at(now, 8, retry_after=1, rng=lambda: 1.0) == now + timedelta(seconds=300)
+    assert next_retry_at(1000.0, 1, rng=lambda: 0.5) == 1002.0
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+def test_token_bucket_allows_the_burst_then_paces():
+    bucket = TokenBucket(rate_per_second=2, burst=3)
+    assert [bucket.take(0.0) for _ in range(3)] == [0, 0, 0]
+    assert bucket.take(0.0) == pytest.approx(0.5)   # the 4th waits for a token
+    assert bucket.take(0.0) == pytest.approx(1.0)   # the 5th queues behind it
+    assert bucket.take(10.0) == 0                   # refilled (to the burst, not beyond)
+    assert bucket.tokens <= 3
+
+
+def test_token_bucket_sustains_its_rate():
+    bucket = TokenBucket(rate_per_second=5, burst=1)
+    now, sent = 0.0, 0
+    while now < 10.0:
+        now += bucket.take(now)
+        sent += 1
+    assert 49 <= sent <= 51
+
+
+def test_token_bucket_refuses_nonsense():
+    with pytest.raises(ValueError):
+        TokenBucket(0, 1)
+
+
+def test_rate_limits_are_data_and_env_overrides_them():
+    assert rate_limit_for("facebook_page").per_second == domain.RATE_LIMITS["facebook_page"].per_second
+    assert rate_limit_for("zalo_oa_group", {"RATE_ZALO_OA_GROUP": "20"}).per_second == 20
+    assert rate_limit_for("webhook", {"RATE_WEBHOOK": "5", "RATE_WEBHOOK_BURST": "2"}) == (5, 2)
+    assert rate_limit_for("zalo_group_manual") is None
+    assert rate_limit_for("webhook").per_second > rate_limit_for("facebook_page").per_second
+
+
+def test_rate_buckets_follow_what_the_platform_counts():
+    page = {"type": "facebook_page", "external_id": "123", "credentials_ref": "FB"}
+    group_a = {"type": "zalo_oa_group", "external_id": "g1", "credentials_ref": "ZALO_OA_TOKEN"}
+    group_b = dict(group_a, external_id="g2")
+    hook = {"type": "webhook", "external_id": "https://partner.vn:8443/hooks/x?y=1"}
+    assert rate_bucket_key(page) == "facebook_page:123"
+    assert rate_bucket_key(group_a) == rate_bucket_key(group_b)  # one OA account, one bucket
+    assert rate_bucket_key(hook) == "webhook:https://partner.vn:8443"
+
+
+# --- the delivery state machine -----------------------------------------------------------------
+
+def test_the_happy_path_and_a_retry_loop():
+    state = "pending"
+    for event in ("send", "retry", "send", "retry", "send", "succeeded", "retracted"):
+        state = transition(state, event)
+    assert state == "retracted"
+
+
+@pytest.mark.parametrize("state, event, expected", [
+    ("sending", "permanent_failure", "failed"),
+    ("sending", "retries_exhausted", "dead"),
+    ("sending", "reauthorize", "reauth_wait"),
+    ("reauth_wait", "send", "sending"),
+    ("pending", "cancel", "cancelled"),
+    ("retry_wait", "cancel", "cancelled"),
+    ("sent", "takedown_requested", "retract_pending"),
+    ("retract_pending", "takedown_confirmed", "retracted"),
+    ("sending", "relay_required", "relay_pending"),
+    ("relay_pending", "relay_confirmed", "sent"),
+])
+def test_legal_moves(state, event, expected):
+    assert transition(state, event) == expected
+
+
+@pytest.mark.parametrize("state, event", [
+    ("pending", "succeeded"),      # never sent
+    ("sent", "send"),              # no double post
+    ("sent", "cancel"),            # a sent post is retracted, not cancelled
+    ("failed", "send"),
+    ("dead", "retry"),
+    ("cancelled", "send"),
+    ("retracted", "retracted"),
+    ("sending", "cancel"),         # in flight: let it land, then retract
+    ("nonsense", "send"),
+])
+def test_illegal_moves_are_refused(state, event):
+    with pytest.raises(IllegalTransition):
+        transition(state, event)
+
+
+def test_final_states_have_no_way_out():
+    for state, _event in domain.DELIVERY_TRANSITIONS:
+        assert state not in domain.FINAL_STATES
+
+
+def test_failure_event_turns_the_last_retry_into_dead():
+    assert failure_event("retry", attempts_made=1) == "retry"
+    assert failure_event("retry", attempts_made=domain.MAX_ATTEMPTS) == "retries_exhausted"
+    assert failure_event("reauthorize", attempts_made=1) == "reauthorize"
+    assert failure_event("permanent", attempts_made=1) == "permanent_failure"
+    assert transition("sending", failure_event("retry", attempts_made=6)) == "dead"
