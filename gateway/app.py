@@ -94,6 +94,8 @@ def create_app(config=None):
     @app.after_request
     def echo_request_id(response):
         response.headers["X-Request-ID"] = g.get("correlation_id", "")
+        # User text (titles, tips) is served as data, never as a page a browser could run.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
     return app

@@ -14,7 +14,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from contracts.events import make_event
-from service_runtime import logs
+from service_runtime import failpoints, logs
 from service_runtime.outbox import OutboxRelay
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,13 @@ class Store:
         Events added with `emit(session, ...)` inside fn are committed with the state
         change or not at all; the relay is woken once the transaction has committed.
         """
+        def run(session):
+            result = fn(session)
+            failpoints.hit("store.before_commit")
+            return result
+
         with self.client.start_session() as session:
-            result = session.with_transaction(fn)
+            result = session.with_transaction(run)
         if self.relay is not None:
             self.relay.wake()
         return result

@@ -15,41 +15,17 @@ Errors (contracts.rpc, args `(detail, errors)`), in the order they are checked:
                    text too long or with control characters, channel problems at approval
 """
 import copy
-import unicodedata
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+from contracts.posts import (  # noqa: F401  (the vocabulary is part of the contract)
+    BODY_MAX, CHANNEL_FAMILY, CHANNEL_TYPES, FACEBOOK_MAX, KINDS, OUTCOMES, STATUSES, TITLE_MAX, WANTED_KINDS,
+    YOUTUBE_DESCRIPTION_MAX_BYTES, YOUTUBE_TITLE_MAX, ZALO_MAX, clean_text, text_problem,
+)
 from contracts.rpc import Conflict, Forbidden, InvalidInput
 from service_runtime.text import normalise, search_tokens
 
 # --- vocabulary ----------------------------------------------------------------------
-
-KINDS = ("news", "warning", "procedure_guide", "wanted_notice", "surrender_appeal", "video")
-# Kinds whose body may be rendered from structured `wanted` fields (required for a notice).
-WANTED_KINDS = ("wanted_notice", "surrender_appeal")
-
-STATUSES = ("draft", "in_review", "approved", "scheduled", "published", "retracted",
-            "rejected", "archived")
-
-# Channel types as the groups registry and notify's adapters name them ("manual_relay":
-# any other channel an officer posts to by hand; no length limit we know of).
-CHANNEL_TYPES = ("facebook_page", "zalo_oa_group", "zalo_group_manual", "youtube_channel",
-                 "webhook", "email", "manual_relay")
-CHANNEL_FAMILY = {
-    "facebook_page": "facebook",
-    "zalo_oa_group": "zalo", "zalo_group_manual": "zalo", "manual_relay": "manual_relay",
-    "youtube_channel": "youtube",
-    "webhook": "webhook", "email": "email",
-}
-
-OUTCOMES = ("surrendered", "arrested", "withdrawn")
-
-TITLE_MAX = 300
-BODY_MAX = 63206                 # Facebook's post limit: the longest text any channel takes
-FACEBOOK_MAX = 63206
-ZALO_MAX = 2000
-YOUTUBE_TITLE_MAX = 100          # YouTube Data API: title ≤ 100 characters,
-YOUTUBE_DESCRIPTION_MAX_BYTES = 5000   # description ≤ 5000 bytes, neither with < or >
 
 # The board's default: how many distinct moderators must approve a post of each kind.
 DEFAULT_REQUIRED_APPROVALS = {"wanted_notice": 2}
@@ -114,35 +90,6 @@ ACTION_LABELS = {
     "reject": "từ chối", "schedule": "hẹn giờ đăng", "publish": "đăng", "retract": "gỡ",
     "resolve": "kết thúc truy nã", "archive": "lưu trữ",
 }
-
-
-# --- text safety ----------------------------------------------------------------------
-
-# Bidirectional overrides can make text read differently from what was approved.
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def clean_text(value):
-    """NFC, and CRLF/CR as LF (browsers send textarea newlines as CRLF)."""
-    return normalise(value).replace("\r\n", "\n").replace("\r", "\n")
-
-
-def text_problem(value, max_length, multiline=True):
-    """Why `value` cannot be stored as post text, or None. Text is kept as TEXT: we
-    never render it as HTML, so only control characters and length are refused."""
-    if not isinstance(value, str):
-        return "Phải là chuỗi ký tự / must be a string"
-    value = clean_text(value)
-    if len(value) > max_length:
-        return f"Dài quá {max_length} ký tự / longer than {max_length} characters"
-    for char in value:
-        if char == "\t" or (char == "\n" and multiline):
-            continue
-        if char == "\n":
-            return "Không được xuống dòng / must be a single line"
-        if unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS:
-            return f"Có ký tự điều khiển U+{ord(char):04X} / contains a control character"
-    return None
 
 
 def _text(field, value, max_length, multiline=True, required=False):
@@ -827,3 +774,38 @@ def search_tokens_for(post):
 def query_tokens(query):
     """The tokens a search box query must all match (same folding as the documents)."""
     return search_tokens(query)
+
+
+# --- media uploads ------------------------------------------------------------------------
+
+# content type -> (largest size in bytes, how the file must start). Checking the bytes, not
+# only the declared type, keeps a script renamed to .jpg out of the channels.
+MEDIA_TYPES = {
+    "image/jpeg": (5 * 1024 * 1024, lambda b: b[:3] == b"\xff\xd8\xff"),
+    "image/png": (5 * 1024 * 1024, lambda b: b[:8] == b"\x89PNG\r\n\x1a\n"),
+    "image/webp": (5 * 1024 * 1024, lambda b: b[:4] == b"RIFF" and b[8:12] == b"WEBP"),
+    "video/mp4": (50 * 1024 * 1024, lambda b: b[4:8] == b"ftyp"),
+}
+
+
+def media_problem_check(filename, content_type, data):
+    """The stored file name for an upload, or InvalidInput (type, size, content, name)."""
+    rule = MEDIA_TYPES.get(content_type)
+    if rule is None:
+        raise InvalidInput("Chỉ nhận ảnh JPEG/PNG/WebP hoặc video MP4 / only JPEG, PNG, WebP images or MP4 "
+                           "video", {"file": [f"type {content_type} not allowed"]})
+    limit, looks_right = rule
+    if not data:
+        raise InvalidInput("Tệp rỗng / empty file", {"file": ["empty"]})
+    if len(data) > limit:
+        raise InvalidInput(f"Tệp lớn hơn {limit // (1024 * 1024)} MB / file larger than "
+                           f"{limit // (1024 * 1024)} MB", {"file": ["too large"]})
+    if not looks_right(data):
+        raise InvalidInput("Nội dung tệp không đúng kiểu đã khai / the file is not what its type says",
+                           {"file": ["content does not match type"]})
+    # Only the last path component, no control characters: a name is never a path.
+    name = normalise(str(filename or "")).replace("\\", "/").split("/")[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    if name in ("", ".", ".."):
+        name = "upload"
+    return name

@@ -1,9 +1,259 @@
-"""Posts service (nameko entrypoints)."""
-from service_runtime.entrypoints import ServiceBase
-from service_runtime.storage import StoreProvider
-from services.posts.store import PostsStore
+"""Posts service: drafts, moderation, scheduling, publishing, retraction (nameko entrypoints).
+
+Every change goes: load -> pure domain transition -> conditional save with its events in
+one transaction. Staff RPCs take the acting officer first.
+"""
+import base64
+import logging
+
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+
+from contracts.rpc import Conflict, InvalidInput
+from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
+from service_runtime.storage import StoreProvider, utcnow
+from service_runtime.validation import load
+from services.posts import domain, schemas
+from services.posts.store import PostsStore, iso, new_post_id
+
+logger = logging.getLogger(__name__)
+
+# The scheduler looks for due posts this often: a post goes out within this + one publish.
+SCHEDULER_SECONDS = 1.0
+
+
+def view(post, actor=None):
+    shown = {key: value for key, value in post.items() if key not in ("history", "summary_rev")}
+    shown["required_approvals"] = domain.required_approvals(post["kind"])
+    if actor is not None:
+        shown["allowed_actions"] = domain.allowed_actions(post, actor)
+    return shown
+
+
+def public_view(post):
+    return {"id": post["id"], "kind": post["kind"], "title": post["title"], "body": post["body"],
+            "media": post.get("media", []), "published_at": post["published_at"]}
+
+
+def ref(post):
+    return {"post_id": post["id"], "kind": post["kind"], "unit": post.get("unit"), "title": post["title"],
+            "version": post["version"]}
+
+
+def split_version(payload):
+    payload = dict(payload or {})
+    return payload.pop("expected_version", None), payload
 
 
 class PostsService(ServiceBase):
     name = "posts"
     store = StoreProvider(PostsStore)
+    groups = RpcProxy("groups")
+
+    # --- reading --------------------------------------------------------------------------
+    @rpc
+    def get_post(self, actor, post_id):
+        return view(self.store.get(post_id), actor)
+
+    @rpc
+    def history(self, post_id):
+        return self.store.get(post_id).get("history", [])
+
+    @rpc
+    def list_posts(self, query=None):
+        q = dict(query or {})
+        paging = load(schemas.Page(), {k: q.pop(k) for k in ("limit", "cursor") if k in q})
+        filters = load(schemas.PostFilter(), q)
+        posts, cursor = self.store.search(filters, paging["limit"], paging["cursor"])
+        return {"items": [view(post) for post in posts], "next_cursor": cursor}
+
+    @rpc
+    def public_posts(self, query=None):
+        q = dict(query or {})
+        paging = load(schemas.Page(), {k: q.pop(k) for k in ("limit", "cursor") if k in q})
+        filters = load(schemas.PublicPostFilter(), q)
+        posts, cursor = self.store.search(dict(filters, status="published"), paging["limit"], paging["cursor"])
+        return {"items": [public_view(post) for post in posts], "next_cursor": cursor}
+
+    @rpc
+    def public_post(self, post_id):
+        post = self.store.get(post_id)
+        if post["status"] != "published":
+            from contracts.rpc import NotFound
+            raise NotFound("Không tìm thấy bài viết / post not found")
+        return public_view(post)
+
+    @rpc
+    def wanted_stats(self):
+        return self.store.wanted_stats()
+
+    # --- writing ----------------------------------------------------------------------------
+    @rpc
+    def create_post(self, actor, payload):
+        data = load(schemas.PostCreate(), payload)
+        self._check_media(data.get("media", []))
+        post = domain.create_draft(actor, utcnow(), data, post_id=new_post_id())
+        return view(self.store.save(post), actor)
+
+    @rpc
+    def edit_post(self, actor, post_id, payload, expected_version=None):
+        version, changes = split_version(load(schemas.PostEdit(), payload))
+        self._check_media(changes.get("media", []))
+        post = self.store.get(post_id)
+        new = domain.edit(post, actor, utcnow(), changes, expected_version or version)
+        return view(self.store.save(new, post["version"]) if new is not post else post, actor)
+
+    @rpc
+    def submit(self, actor, post_id, payload=None, expected_version=None):
+        version, _ = split_version(load(schemas.Transition(), payload or {}))
+        post = self.store.get(post_id)
+        new = domain.submit(post, actor, utcnow(), expected_version or version)
+        new.update(self._audience_counts(new))
+        return view(self.store.save(new, post["version"], [("posts.submitted", ref(new))]), actor)
+
+    @rpc
+    def approve(self, actor, post_id, payload=None, expected_version=None):
+        version, _ = split_version(load(schemas.Transition(), payload or {}))
+        post = self.store.get(post_id)
+        counts = self._audience_counts(post)
+        summary = {"count": counts["audience_count"], "by_type": counts["audience_by_type"]}
+        new = domain.approve(post, actor, utcnow(), summary, expected_version or version)
+        if new["version"] == post["version"]:
+            return view(post, actor)  # the same moderator approving again counts once
+        new.update(counts)
+        events = [("posts.approved", ref(new))] if new["status"] == "approved" else []
+        return view(self.store.save(new, post["version"], events), actor)
+
+    @rpc
+    def reject(self, actor, post_id, payload):
+        version, data = split_version(load(schemas.Reject(), payload))
+        post = self.store.get(post_id)
+        new = domain.reject(post, actor, utcnow(), data["reason"], version)
+        return view(self.store.save(new, post["version"], [("posts.rejected", dict(ref(new), reason=data["reason"]))]),
+                    actor)
+
+    @rpc
+    def schedule(self, actor, post_id, payload):
+        version, data = split_version(load(schemas.Schedule(), payload))
+        post = self.store.get(post_id)
+        new = domain.schedule(post, actor, utcnow(), data["publish_at"], version)
+        return view(self.store.save(new, post["version"]), actor)
+
+    @rpc
+    def publish(self, actor, post_id, payload=None, expected_version=None):
+        version, _ = split_version(load(schemas.Transition(), payload or {}))
+        return view(self._publish(self.store.get(post_id), actor, expected_version or version), actor)
+
+    def _publish(self, post, actor, expected_version=None):
+        counts = self._audience_counts(post)
+        if not counts["audience_count"]:
+            raise InvalidInput("Không còn kênh nào trong đối tượng nhận / the audience has no active channel",
+                               {"audience": ["empty"]})
+        new, snapshot = domain.publish(post, actor, utcnow(), expected_version)
+        new.update(counts)
+        new["delivery_summary"] = domain.initial_delivery_summary(counts["audience_by_type"])
+        new["summary_rev"] = 0
+        event = dict(snapshot, published_at=iso(snapshot["published_at"]), wanted=self._wanted_for_event(new))
+        return self.store.save(new, post["version"], [("posts.published", event)])
+
+    @staticmethod
+    def _wanted_for_event(post):
+        wanted = post.get("wanted")
+        if not wanted:
+            return None
+        return {key: wanted.get(key) for key in ("full_name", "birth_year", "hometown", "charge")}
+
+    @rpc
+    def retract(self, actor, post_id, payload):
+        version, data = split_version(load(schemas.Retract(), payload))
+        post = self.store.get(post_id)
+        new = domain.retract(post, actor, utcnow(), data["reason"], version)
+        return view(self.store.save(new, post["version"], [("posts.retracted", self._retracted(new))]), actor)
+
+    @staticmethod
+    def _retracted(post):
+        return {"post_id": post["id"], "publication_id": post["publication_id"], "kind": post["kind"],
+                "reason": post["retraction_reason"]}
+
+    @rpc
+    def archive(self, actor, post_id, payload=None):
+        version, _ = split_version(load(schemas.Transition(), payload or {}))
+        post = self.store.get(post_id)
+        return view(self.store.save(domain.archive(post, actor, utcnow(), version), post["version"]), actor)
+
+    @rpc
+    def resolve(self, actor, post_id, payload):
+        """A wanted person surrendered, was arrested, or the warrant was withdrawn."""
+        version, data = split_version(load(schemas.Resolve(), payload))
+        post = self.store.get(post_id)
+        new, follow_up = domain.resolve(post, actor, utcnow(), data["outcome"], data["learned_via_channel_type"],
+                                        data["create_follow_up"], version, follow_up_id=new_post_id())
+        resolution = new["resolution"]
+        events = [("posts.retracted", self._retracted(new)),
+                  ("posts.wanted_resolved", {
+                      "post_id": new["id"], "publication_id": new["publication_id"], "outcome": resolution["outcome"],
+                      "learned_via_channel_type": resolution["learned_via_channel_type"],
+                      "follow_up_post_id": resolution["follow_up_post_id"]})]
+        saved = self.store.save(new, post["version"], events, extra_posts=[follow_up] if follow_up else [])
+        return {"post": view(saved, actor), "follow_up": view(follow_up, actor) if follow_up else None}
+
+    # --- media ------------------------------------------------------------------------------
+    @rpc
+    def store_media(self, actor, filename, content_type, data_b64):
+        data = base64.b64decode(data_b64)
+        clean_name = domain.media_problem_check(filename, content_type, data)
+        return self.store.put_media(data, clean_name, content_type, actor["id"])
+
+    @rpc
+    def get_media(self, media_id):
+        media = self.store.get_media(media_id)
+        media["data"] = base64.b64encode(media["data"]).decode()
+        return media
+
+    def _check_media(self, media):
+        for item in media:
+            stored = self.store.get_media(item["media_id"])  # NotFound for an unknown id
+            if stored["content_type"] != item["content_type"] or stored["size"] != item["size"]:
+                raise InvalidInput("Thông tin tệp không khớp tệp đã tải lên / media reference does not match "
+                                   "the upload", {"media": [item["media_id"]]})
+
+    # --- the scheduler and delivery news -------------------------------------------------------
+    @timer(interval=SCHEDULER_SECONDS)
+    def publish_due(self):
+        """Publish scheduled posts that are due. Two instances may find the same post: the
+        conditional save lets exactly one publish it; the other gets a conflict and moves on."""
+        for post in self.store.due_posts(utcnow()):
+            try:
+                self._publish(post, domain.SCHEDULER_ACTOR, post["version"])
+                logger.info("scheduled post published", extra={"fields": {"post_id": post["id"]}})
+            except Conflict:
+                pass  # another instance published it, or it was edited meanwhile
+            except InvalidInput as exc:
+                logger.warning("scheduled post not published: %s", exc.detail,
+                               extra={"fields": {"post_id": post["id"]}})
+
+    def _audience_counts(self, post):
+        result = self.groups.resolve_audience(post.get("audience") or {}, 0)
+        return {"audience_count": result["count"], "audience_by_type": result["by_type"]}
+
+    def _delivery_news(self, event):
+        data = event["data"]
+        if data.get("publication_id"):
+            self.store.apply_delivery_event(data["publication_id"], event["type"], data["channel_type"])
+
+    @event_subscriber("notify.delivery_succeeded")
+    def on_delivery_succeeded(self, event):
+        self._delivery_news(event)
+
+    @event_subscriber("notify.delivery_failed")
+    def on_delivery_failed(self, event):
+        self._delivery_news(event)
+
+    @event_subscriber("notify.delivery_dead")
+    def on_delivery_dead(self, event):
+        self._delivery_news(event)
+
+    @event_subscriber("notify.relay_task_created")
+    def on_relay_task_created(self, event):
+        if event["data"]["purpose"] == "post":
+            self._delivery_news(event)

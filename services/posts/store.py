@@ -1,6 +1,157 @@
-"""Posts: MongoDB access (database `<prefix>posts`)."""
-from service_runtime.storage import Store
+"""Posts: MongoDB access (database `<prefix>posts`), media in GridFS."""
+import secrets
+import time
+from datetime import timezone
+
+import gridfs
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from contracts.rpc import Conflict, NotFound
+from service_runtime.pagination import page
+from service_runtime.storage import Store, utcnow
+from services.posts import domain
+
+
+def new_post_id():
+    """Time-ordered ids (ms timestamp + randomness): newest-first paging needs no extra index."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+
+
+def to_doc(post):
+    doc = dict(post)
+    doc["_id"] = doc.pop("id")
+    doc["search_tokens"] = domain.search_tokens_for(post)
+    return doc
+
+
+def to_post(doc):
+    post = dict(doc)
+    post["id"] = post.pop("_id")
+    post.pop("search_tokens", None)
+    return post
+
+
+def iso(value):
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
 
 
 class PostsStore(Store):
-    indexes = {}
+    indexes = {
+        "posts": [IndexModel([("status", ASCENDING), ("publish_at", ASCENDING)]),
+                  IndexModel([("kind", ASCENDING)]), IndexModel([("unit", ASCENDING)]),
+                  IndexModel([("author", ASCENDING)]), IndexModel([("search_tokens", ASCENDING)]),
+                  IndexModel([("publication_id", ASCENDING)], sparse=True),
+                  IndexModel([("created_at", DESCENDING)])],
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.media = gridfs.GridFS(self.db, collection="media")
+
+    def get(self, post_id):
+        doc = self.db.posts.find_one({"_id": post_id})
+        if doc is None:
+            raise NotFound("Không tìm thấy bài viết / post not found")
+        return to_post(doc)
+
+    def find_by_publication(self, publication_id):
+        doc = self.db.posts.find_one({"publication_id": publication_id})
+        return to_post(doc) if doc else None
+
+    def save(self, new, old_version=None, events=(), extra_posts=()):
+        """Write a post (insert when old_version is None, else only if still at old_version)
+        together with its events and any follow-up posts, in one transaction.
+
+        A concurrent change makes the conditional replace match nothing: 409, never a
+        silent overwrite.
+        """
+        def write(session):
+            if old_version is None:
+                self.db.posts.insert_one(to_doc(new), session=session)
+            else:
+                result = self.db.posts.replace_one({"_id": new["id"], "version": old_version}, to_doc(new),
+                                                   session=session)
+                if result.matched_count != 1:
+                    raise Conflict("Bài viết vừa bị thay đổi, hãy tải lại / the post changed meanwhile; "
+                                   "reload it", {"version": ["stale"]})
+            for post in extra_posts:
+                self.db.posts.insert_one(to_doc(post), session=session)
+            for event_type, data in events:
+                self.emit(session, event_type, data)
+
+        try:
+            self.atomic(write)
+        except DuplicateKeyError:
+            raise Conflict("Bài viết đã tồn tại / post already exists", {"id": ["duplicate"]})
+        return new
+
+    def search(self, filters, limit, cursor):
+        query = {}
+        for key in ("status", "kind", "unit", "author"):
+            if filters.get(key):
+                query[key] = filters[key]
+        if filters.get("created_from") or filters.get("created_to"):
+            query["created_at"] = {}
+            if filters.get("created_from"):
+                query["created_at"]["$gte"] = filters["created_from"]
+            if filters.get("created_to"):
+                query["created_at"]["$lt"] = filters["created_to"]
+        tokens = domain.query_tokens(filters.get("q") or "")
+        if tokens:
+            query["search_tokens"] = {"$all": tokens}
+        docs, next_cursor = page(self.db.posts, query, limit, cursor, newest_first=True)
+        return [to_post(doc) for doc in docs], next_cursor
+
+    def due_posts(self, now, limit=50):
+        return [to_post(doc) for doc in self.db.posts.find(
+            {"status": "scheduled", "publish_at": {"$lte": now}}, sort=[("publish_at", ASCENDING)], limit=limit)]
+
+    def apply_delivery_event(self, publication_id, event_type, channel_type):
+        """Fold one delivery event into the post's summary (compare-and-set, retried)."""
+        for _ in range(20):
+            doc = self.db.posts.find_one({"publication_id": publication_id},
+                                         {"delivery_summary": 1, "summary_rev": 1})
+            if doc is None:
+                return False
+            summary = domain.apply_delivery_event(doc.get("delivery_summary"), event_type, channel_type)
+            rev = doc.get("summary_rev", 0)  # set to 0 at publication
+            result = self.db.posts.update_one({"_id": doc["_id"], "summary_rev": rev},
+                                              {"$set": {"delivery_summary": summary, "summary_rev": rev + 1}})
+            if result.modified_count == 1:
+                return True
+        raise Conflict("delivery summary busy")
+
+    def wanted_stats(self):
+        notices = list(self.db.posts.find({"kind": {"$in": list(domain.WANTED_KINDS)},
+                                           "status": {"$in": ["published", "retracted"]}},
+                                          {"title": 1, "status": 1, "resolution": 1, "wanted.full_name": 1,
+                                           "published_at": 1}))
+        resolved, by_channel, per_notice = {}, {}, []
+        for doc in notices:
+            resolution = doc.get("resolution") or {}
+            outcome = resolution.get("outcome")
+            if outcome:
+                resolved[outcome] = resolved.get(outcome, 0) + 1
+            via = resolution.get("learned_via_channel_type")
+            if outcome == "surrendered" and via:
+                by_channel[via] = by_channel.get(via, 0) + 1
+            per_notice.append({"post_id": doc["_id"], "title": doc["title"], "status": doc["status"],
+                               "outcome": outcome, "learned_via_channel_type": via})
+        return {"notices": len(notices), "resolved": resolved, "surrenders_by_channel_type": by_channel,
+                "per_notice": per_notice}
+
+    # --- media --------------------------------------------------------------------------
+    def put_media(self, data, filename, content_type, uploaded_by):
+        media_id = new_post_id()
+        self.media.put(data, _id=media_id, filename=filename,
+                       metadata={"content_type": content_type, "uploaded_by": uploaded_by, "uploaded_at": utcnow()})
+        return {"media_id": media_id, "content_type": content_type, "size": len(data), "filename": filename}
+
+    def get_media(self, media_id):
+        try:
+            grid_out = self.media.get(media_id)
+        except gridfs.errors.NoFile:
+            raise NotFound("Không tìm thấy tệp / media not found")
+        return {"media_id": media_id, "content_type": grid_out.metadata["content_type"], "filename": grid_out.filename,
+                "size": grid_out.length, "data": grid_out.read()}

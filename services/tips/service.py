@@ -1,13 +1,395 @@
-"""Tips service (nameko entrypoints)."""
+"""Tips service (nameko entrypoints): intake, triage and routing, staff work, follow-up, SLA.
+
+Staff operations take the acting officer (`actor`, from the gateway's token) first; the
+unit scope comes from groups' `scope_of`. Rules live in `domain.py`; this module loads
+input, gathers what the rules need, and writes the result with its events in one
+transaction (`store.save_tips` / `store.create_tip`). Tip text and tipster identity are
+never logged.
+"""
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from nameko.timer import Timer
+
+from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
+from contracts.tips import CATEGORIES, SOURCES, TipAccessDenied, VaultUnavailable
+from service_runtime import logs
+from service_runtime.config import env
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
-from service_runtime.storage import StoreProvider
-from services.tips.store import TipsStore
+from service_runtime.storage import StoreProvider, utcnow
+from service_runtime.text import fold_for_search, search_tokens
+from service_runtime.validation import load
+from services.tips import domain, schemas
+from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id
+from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
+from services.tips.vault import Vault, VaultKeyError, alias_for
+
+logger = logging.getLogger(__name__)
+
+DIRECTORY_TTL_SECONDS = 60     # wards and units from groups: reorganisations are rare
+PENDING_TRIAGE_AFTER = 2       # seconds before the timer triages a tip intake could not
+SUMMARY_CHARS = 200
+DUPLICATES_SHOWN = 3
+FAQ_SUGGESTIONS = 3
+SAVE_ATTEMPTS = 3
+STATUS_PATH = "/api/v1/public/tips/{code}"
+READ_ALL_ROLES = {"admin", "auditor"}
+
+
+# --- dependencies --------------------------------------------------------------------------------
+
+class VaultProvider(DependencyProvider):
+    """The identity vault, keyed from TIPS_VAULT_KEY.
+
+    Without a key the service still runs and still takes anonymous tips, but refuses any
+    tip that carries an identity (503 VaultUnavailable, so the citizen can retry) and says
+    so in health() and in an error log line at start-up.
+    """
+
+    def setup(self):
+        try:
+            self.vault, self.error = Vault.from_env(), None
+        except VaultKeyError as exc:
+            self.vault, self.error = None, str(exc)
+            logger.error("tips vault unavailable: %s", exc)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def require(self):
+        if self.vault is None:
+            raise VaultUnavailable("Kho bảo mật chưa được cấu hình, vui lòng thử lại sau / "
+                                   "the identity vault is not configured, retry later")
+        return self.vault
+
+
+class Cached(DependencyProvider):
+    """Values other services own, kept for a while: get(key, ttl, load).
+
+    When the owner does not answer, the last value (however old) is used: intake keeps
+    going on a slightly stale ward list rather than failing.
+    """
+
+    def setup(self):
+        self.values = {}
+        self.lock = threading.Lock()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def get(self, key, ttl, loader):
+        entry = self.values.get(key)
+        if entry is not None and time.monotonic() - entry[0] < ttl:
+            return entry[1]
+        try:
+            value = loader()
+        except Exception as exc:
+            if entry is None:
+                raise
+            logs.log(logger, logging.WARNING, "using a stale copy", key=key, error=type(exc).__name__)
+            return entry[1]
+        with self.lock:
+            self.values[key] = (time.monotonic(), value)
+        return value
+
+    def forget(self, key):
+        self.values.pop(key, None)
+
+
+class SlaTimer(Timer):
+    """A timer whose interval comes from SLA_CHECK_SECONDS (config or environment) at start-up."""
+
+    def setup(self):
+        self.interval = float(self.container.config.get("SLA_CHECK_SECONDS") or env("SLA_CHECK_SECONDS", "5"))
+        super().setup()
+
+
+sla_timer = SlaTimer.decorator
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+def jsonable(value):
+    """Datetimes as ISO 8601 strings, recursively: JSON-native across RPC and HTTP."""
+    if hasattr(value, "isoformat"):
+        return domain._as_datetime(value).isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def staff_view(tip):
+    return jsonable(domain.staff_view(tip, alias_for(tip["id"])))
+
+
+def summary_view(tip):
+    return jsonable({"id": tip["id"], "tip_code": tip["tip_code"], "status": tip["status"],
+                     "category": tip.get("category"), "urgency": tip.get("urgency"), "ward": tip.get("ward"),
+                     "unit_id": tip.get("unit_id"), "channel": tip.get("channel", "web"),
+                     "summary": tip.get("text", "")[:SUMMARY_CHARS], "received_at": tip["received_at"],
+                     "sla_due_at": tip.get("sla_due_at"), "is_spam": bool(tip.get("is_spam"))})
+
+
+def receipt(tip, secret, duplicate=False):
+    return {"tip_code": tip["tip_code"], "secret": secret,
+            "status_url": STATUS_PATH.format(code=tip["tip_code"]), "urgency": tip.get("urgency"),
+            "message": domain.citizen_ack(tip["tip_code"], tip.get("urgency")), "duplicate": duplicate}
+
+
+def with_message_id(tip):
+    """Give the message just appended an id (replies are delivered and referred to by it)."""
+    tip["messages"][-1]["id"] = uuid.uuid4().hex
+    return tip["messages"][-1]
+
+
+# --- events (never the identity; text redacted) -------------------------------------------------
+
+def received_event(tip):
+    return ("tips.received", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "source": tip["channel"],
+                              "received_at": jsonable(tip["received_at"])})
+
+
+def triaged_event(tip):
+    return ("tips.triaged", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "source": tip["channel"],
+                             "category": tip["category"], "urgency": tip["urgency"], "ward": tip.get("ward"),
+                             "is_spam": bool(tip.get("is_spam")),
+                             "category_disagreement": bool((tip.get("triage") or {}).get("category_disagreement")),
+                             "sla_due_at": jsonable(tip.get("sla_due_at"))})
+
+
+def assigned_event(tip):
+    return ("tips.assigned", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "unit_id": tip["unit_id"],
+                              "category": tip.get("category"), "urgency": tip.get("urgency"),
+                              "ward": tip.get("ward"), "summary": redact(tip["text"])[:SUMMARY_CHARS]})
+
+
+def status_event(before, after):
+    return ("tips.status_changed", {"tip_id": after["id"], "tip_code": after["tip_code"],
+                                    "from_status": before["status"], "to_status": after["status"],
+                                    "reason": after["audit"][-1].get("reason"),
+                                    "merged_into": after.get("merged_into"), "unit_id": after.get("unit_id")})
+
+
+def reply_event(tip, message):
+    return ("tips.reply_sent", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "message_id": message["id"],
+                                "source": tip.get("channel", "web"), "text": redact(message["text"])})
 
 
 class TipsService(ServiceBase):
     name = "tips"
     store = StoreProvider(TipsStore)
+    vault = VaultProvider()
+    cache = Cached()
+    groups = RpcProxy("groups")
 
+    @rpc
+    def health(self):
+        report = self.store.health_report()
+        report["vault"] = {"ok": self.vault.vault is not None, **({"error": self.vault.error}
+                                                                  if self.vault.error else {})}
+        return report
+
+    # --- what groups owns (cached) -------------------------------------------------------------
+    def _wards(self):
+        def load_wards():
+            wards = self.groups.get_reference().get("wards", [])
+            return {"ids": {w["id"] for w in wards}, "gazetteer": WardGazetteer(wards)}
+        return self.cache.get("wards", DIRECTORY_TTL_SECONDS, load_wards)
+
+    def _units(self):
+        return self.cache.get("units", DIRECTORY_TTL_SECONDS, lambda: self.groups.list_all_units())
+
+    def _active_unit(self, unit_id):
+        units = {u["id"]: u for u in self._units()}
+        if unit_id not in units:  # created a moment ago? ask again before refusing
+            self.cache.forget("units")
+            units = {u["id"]: u for u in self._units()}
+        unit = units.get(unit_id)
+        if unit is None or not unit.get("active", True):
+            raise InvalidInput("Đơn vị không tồn tại / unknown unit", {"unit_id": ["unknown unit"]})
+        return unit
+
+    # --- intake ----------------------------------------------------------------------------------
+    @rpc
+    def submit_tip(self, source, payload, source_message_id=None, source_user=None):
+        """Store a citizen's tip, triaged and routed, with its events, in one transaction.
+
+        Returns {tip_code, secret, status_url, urgency, message, duplicate}. The same
+        platform message sent again returns the first tip's code and no secret.
+        """
+        if source not in SOURCES:
+            raise InvalidInput("Nguồn không hợp lệ / unknown source", {"source": list(SOURCES)})
+        if source == "web":
+            data = load(schemas.PublicTip(), payload if isinstance(payload, dict) else {})
+            secret = domain.new_secret()
+        else:
+            data = load(schemas.ChannelTip(), payload if isinstance(payload, dict) else {})
+            if not (isinstance(source_message_id, str) and source_message_id
+                    and isinstance(source_user, str) and source_user):
+                raise InvalidInput("Thiếu mã tin nhắn hoặc người gửi / message id and sender required",
+                                   {"source_message_id": ["required"], "source_user": ["required"]})
+            data[f"{source}_user_id"] = source_user
+            secret = None  # a Zalo/Facebook tipster follows up in the same conversation
+        existing = self.store.find_intake(source, source_message_id)
+        if existing is not None:
+            return receipt(existing, None, duplicate=True)
+
+        now = utcnow()
+        intake = domain.prepare_intake(dict(data, channel=source, message_id=source_message_id), now)
+        tip_id = new_tip_id(now)
+        sealed = self.vault.require().seal(intake["identity"], tip_id) if intake["identity"] else None
+        ref = {"in": "vault", "kid": sealed["kid"]} if sealed else None
+        secret_hash = domain.hash_secret(secret) if secret else None
+        for _ in range(5):
+            tip = domain.new_tip(tip_id, domain.new_tip_code(), intake["body"], secret_hash, now, ref)
+            events = [received_event(tip)]
+            tip, more = self._triage_safely(tip, now)
+            events += more
+            try:
+                tip = self.store.create_tip(tip, sealed, events)
+            except DuplicateIntake as dup:
+                return receipt(dup.existing, None, duplicate=True)
+            except CodeTaken:
+                continue
+            logs.log(logger, logging.INFO, "tip received", tip_id=tip_id, source=source,
+                     category=tip.get("category"), urgency=tip.get("urgency"), unit_id=tip.get("unit_id"))
+            return receipt(tip, secret)
+        raise RuntimeError("could not draw a free tip code")
+
+    def _triage_safely(self, tip, now):
+        """Triage and route now; if that cannot run (groups unreachable, a triage bug) the
+        tip is still stored, as `received`, and the SLA timer triages it shortly."""
+        try:
+            return self._triage_and_route(tip, now)
+        except Exception as exc:
+            logs.log(logger, logging.WARNING, "triage deferred", tip_id=tip["id"], error=type(exc).__name__)
+            return tip, []
+
+    def _triage_and_route(self, tip, now):
+        wards = self._wards()
+        units = self._units()
+        result = triage(domain.triage_text(tip), wards["gazetteer"], tip.get("chosen_category"))
+        tip = domain.apply_triage(tip, result, now, self.store.sla)
+        tip["triaged_at"] = now
+        tip["duplicate_candidates"] = self._duplicate_candidates(tip, now)
+        if tip["category"] == "procedure_question":
+            tip["faq_suggestions"] = self._faq_suggestions(tip["text"])
+        if tip["category"] == "wanted_sighting":
+            tip["wanted_notice"] = self._wanted_notice_named_in(tip["text"])
+        events = [triaged_event(tip)]
+        unit_id = domain.route(tip["category"], tip.get("ward"), self.store.routing_rules()["rules"], units)
+        if unit_id is not None:
+            tip = domain.assign(tip, unit_id, domain.SYSTEM_ACTOR, now, True)
+            events.append(assigned_event(tip))
+        if tip["channel"] != "web":
+            # The acknowledgement goes back through the conversation the tip came from.
+            tip = domain.add_message(tip, "police", domain.citizen_ack(tip["tip_code"], tip["urgency"]), now,
+                                     author_id=domain.SYSTEM_ACTOR["id"])
+            events.append(reply_event(tip, with_message_id(tip)))
+        return tip, events
+
+    def _duplicate_candidates(self, tip, now):
+        others = self.store.open_tip_texts(tip["category"], tip.get("ward"), tip["id"], now)
+        codes = {tip_id: code for tip_id, _, code in others}
+        found = near_duplicates(tip["text"], [(tip_id, text) for tip_id, text, _ in others])
+        return [{"tip_id": tip_id, "tip_code": codes[tip_id], "score": score}
+                for tip_id, score in found[:DUPLICATES_SHOWN]]
+
+    def _faq_suggestions(self, text):
+        index, entries = self.store.faq_index()
+        return [{"faq_id": faq_id, "title": entries[faq_id]["title"], "answer": entries[faq_id]["answer"],
+                 "score": score} for faq_id, score in index.suggest(text, k=FAQ_SUGGESTIONS)]
+
+    def _wanted_notice_named_in(self, text):
+        """The open wanted notice whose person's full name (folded) the tip contains."""
+        folded = f" {fold_for_search(text)} "
+        best = None
+        for notice in self.store.open_wanted_notices():
+            name = notice.get("name_folded")
+            if name and f" {name} " in folded and (best is None or len(name) > len(best["name_folded"])):
+                best = notice
+        if best is None:
+            return None
+        return {"post_id": best["_id"], "title": best.get("title"), "full_name": best.get("full_name")}
+
+    # --- the SLA timer -----------------------------------------------------------------------------
+    @sla_timer(interval=5)
+    def check_sla(self):
+        """Triage what intake could not, then escalate breached tips one level up.
+
+        Every instance runs this; each change is a write conditional on the version (and
+        escalation level) read, so a level is escalated, and its event emitted, once.
+        """
+        now = utcnow()
+        for tip in self.store.pending_triage(now - timedelta(seconds=PENDING_TRIAGE_AFTER)):
+            try:
+                triaged, events = self._triage_and_route(tip, now)
+                self.store.save_tips([(tip, triaged)], events, extra_filter={"status": "received"})
+            except StaleTip:
+                pass  # another instance did it
+            except Exception as exc:
+                logs.log(logger, logging.WARNING, "pending triage failed", tip_id=tip["id"],
+                         error=type(exc).__name__)
+                break  # groups is probably down: try again next tick
+        due = self.store.due_for_escalation(now)
+        if not due:
+            return
+        try:
+            units_by_id = {u["id"]: u for u in self._units()}
+        except Exception as exc:
+            logs.log(logger, logging.WARNING, "escalation postponed: no unit directory", error=type(exc).__name__)
+            return
+        for tip in due:
+            escalated, escalation = domain.escalate(tip, now, units_by_id, self.store.sla)
+            if escalation is None:
+                if domain.next_escalation(tip, now + timedelta(days=3650), units_by_id, self.store.sla) is None:
+                    self.store.stop_escalation_checks(tip)
+                continue
+            level = escalation["level"]
+            window = self.store.sla.get(tip.get("urgency") or "normal")
+            previous = tip["escalations"][-1]["to_unit"] if tip.get("escalations") else tip.get("unit_id")
+            event = ("tips.escalated", {
+                "tip_id": tip["id"], "tip_code": tip["tip_code"], "from_unit_id": previous,
+                "to_unit_id": escalation["to_unit"], "level": level, "urgency": tip.get("urgency"),
+                "due_at": jsonable(domain._as_datetime(tip["received_at"]) + timedelta(seconds=level * window))})
+            try:
+                self.store.save_tips([(tip, escalated)], [event], extra_filter={"escalation_level": level - 1})
+                logs.log(logger, logging.INFO, "tip escalated", tip_id=tip["id"], escalation_level=level,
+                         to_unit=escalation["to_unit"])
+            except StaleTip:
+                pass  # claimed by another instance, or changed meanwhile: the next tick looks again
+
+    # --- posts: wanted notices ----------------------------------------------------------------------
+    @event_subscriber("posts.published")
+    def on_post_published(self, event):
+        """Remember open wanted notices so a sighting can be linked to the notice it names."""
+        data = event["data"]
+        if data.get("kind") != "wanted_notice":
+            return
+        wanted = data.get("wanted") or {}
+        full_name = wanted.get("full_name") if isinstance(wanted, dict) else None
+        if not (data.get("post_id") and isinstance(full_name, str) and search_tokens(full_name)):
+            return
+        self.store.save_wanted_notice({"post_id": str(data["post_id"]), "title": data.get("title"),
+                                       "full_name": full_name, "name_folded": fold_for_search(full_name),
+                                       "publication_id": data.get("publication_id")})
+
+    @event_subscriber("posts.retracted")
+    def on_post_retracted(self, event):
+        self.store.close_wanted_notice(str(event["data"]["post_id"]), "retracted")
+
+    @event_subscriber("posts.wanted_resolved")
+    def on_wanted_resolved(self, event):
+        self.store.close_wanted_notice(str(event["data"]["post_id"]), event["data"].get("outcome") or "resolved")
+
+    # --- groups: unit directory projection ------------------------------------------------------
     @event_subscriber("groups.unit_created")
     def on_unit_created(self, event):
         self.store.apply_unit_created(event)
@@ -16,3 +398,274 @@ class TipsService(ServiceBase):
     def get_unit_projection(self, unit_id):
         doc = self.store.get_unit(unit_id)
         return None if doc is None else {"id": doc["_id"], "name": doc["name"], "version": doc["version"]}
+
+    # --- staff: reading ---------------------------------------------------------------------------
+    def _scope(self, actor):
+        """None: every tip; else the unit ids whose tips this officer sees."""
+        roles = set(actor.get("roles") or ())
+        if roles & READ_ALL_ROLES:
+            return None
+        if not roles & set(domain.HANDLER_ROLES):
+            raise Forbidden("Vai trò của bạn không xem được tin báo / your role may not read tips")
+        scope = self.groups.scope_of(actor)
+        return None if scope is None else set(scope)
+
+    def _readable_tip(self, actor, tip_id):
+        """(tip, in_scope). A tip outside the officer's scope is "not found": its existence is not theirs."""
+        tip = self.store.require_tip(tip_id)
+        scope = self._scope(actor)
+        in_scope = scope is None or tip.get("unit_id") in scope
+        roles = set(actor.get("roles") or ())
+        if "auditor" in roles and "admin" not in roles:
+            in_scope = False  # auditors read everything and act on nothing
+        if not domain.can_read(actor, tip, in_scope):
+            raise NotFound("Không tìm thấy tin báo / tip not found")
+        return tip, in_scope
+
+    @rpc
+    def list_tips(self, actor, query=None):
+        q = load(schemas.TipQuery(), query or {})
+        conditions = []
+        scope = self._scope(actor)
+        if scope is not None:
+            conditions.append({"unit_id": {"$in": sorted(scope)}})
+        for key in ("status", "category", "urgency", "ward", "unit_id"):
+            if key in q:
+                conditions.append({key: q[key]})
+        if "received_from" in q:
+            conditions.append({"received_at": {"$gte": q["received_from"]}})
+        if "received_to" in q:
+            conditions.append({"received_at": {"$lt": q["received_to"]}})
+        words = search_tokens(q.get("text", ""))
+        if words:
+            conditions.append({"search_tokens": {"$all": words}})
+        mongo = {"$and": conditions} if conditions else {}
+        tips, cursor = self.store.list_tips(mongo, q["limit"], q["cursor"])
+        return {"items": [summary_view(t) for t in tips], "next_cursor": cursor}
+
+    @rpc
+    def get_tip(self, actor, tip_id):
+        tip, _ = self._readable_tip(actor, tip_id)
+        return staff_view(tip)
+
+    # --- staff: acting ------------------------------------------------------------------------------
+    def _change(self, actor, tip_id, change):
+        """Apply change(tip, in_scope, now) -> (new tip, events[, audit]) and save it; a
+        concurrent change is retried on fresh data (domain rules run again)."""
+        for attempt in range(SAVE_ATTEMPTS):
+            tip, in_scope = self._readable_tip(actor, tip_id)
+            updated, events, *audit = change(tip, in_scope, utcnow())
+            try:
+                saved = self.store.save_tips([(tip, updated)], events, audit=audit[0] if audit else None)
+                return staff_view(saved[0])
+            except StaleTip:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+
+    @rpc
+    def assign_tip(self, actor, tip_id, payload):
+        data = load(schemas.Assign(), payload or {})
+        self._active_unit(data["unit_id"])
+
+        def change(tip, in_scope, now):
+            updated = domain.assign(tip, data["unit_id"], actor, now, in_scope, reason=data.get("reason"))
+            return updated, [assigned_event(updated)]
+        return self._change(actor, tip_id, change)
+
+    @rpc
+    def change_status(self, actor, tip_id, payload):
+        data = load(schemas.StatusChange(), payload or {})
+        if data.get("reason") == "duplicate":
+            return self.merge_tip(actor, tip_id, {"into": data["merged_into"]})
+
+        def change(tip, in_scope, now):
+            updated = domain.change_status(tip, data["status"], actor, now, in_scope, reason=data.get("reason"))
+            return updated, [status_event(tip, updated)]
+        return self._change(actor, tip_id, change)
+
+    @rpc
+    def merge_tip(self, actor, tip_id, payload):
+        """Close a tip as a duplicate of another; the other lists it under linked_tips."""
+        data = load(schemas.Merge(), payload or {})
+        for attempt in range(SAVE_ATTEMPTS):
+            tip, in_scope = self._readable_tip(actor, tip_id)
+            target = self._merge_target(actor, data["into"])
+            if target["id"] == tip["id"]:
+                raise InvalidInput("Không thể gộp tin vào chính nó / a tip cannot merge into itself",
+                                   {"into": ["same tip"]})
+            if target.get("close_reason") == "duplicate":
+                raise InvalidInput("Hãy gộp vào tin gốc / merge into the original tip",
+                                   {"into": [f"already merged into {target.get('merged_into')}"]})
+            now = utcnow()
+            closed = domain.change_status(tip, "closed", actor, now, in_scope, reason="duplicate",
+                                          merged_into=target["id"])
+            linked = dict(target, linked_tips=list(target.get("linked_tips") or []) + [
+                {"tip_id": tip["id"], "tip_code": tip["tip_code"], "at": now}], updated_at=now)
+            try:
+                saved = self.store.save_tips([(tip, closed), (target, linked)], [status_event(tip, closed)])
+                return staff_view(saved[0])
+            except StaleTip:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+
+    def _merge_target(self, actor, id_or_code):
+        """The tip to merge into (by id or tip code), if this officer may see it."""
+        unknown = InvalidInput("Không tìm thấy tin gộp vào / the tip to merge into was not found",
+                               {"into": ["unknown tip"]})
+        found = self.store.get_tip(id_or_code) or self.store.get_tip_by_code(domain.parse_tip_code(id_or_code))
+        if found is None:
+            raise unknown
+        try:
+            return self._readable_tip(actor, found["id"])[0]
+        except NotFound:
+            raise unknown
+
+    @rpc
+    def add_message(self, actor, tip_id, payload):
+        """A reply to the tipster (delivered on their channel: tips.reply_sent) or an internal note."""
+        data = load(schemas.StaffMessage(), payload or {})
+
+        def change(tip, in_scope, now):
+            if data["internal"]:
+                return domain.add_note(tip, data["text"], actor, now, in_scope), []
+            updated = domain.staff_reply(tip, data["text"], actor, now, in_scope)
+            return updated, [reply_event(updated, with_message_id(updated))]
+        return self._change(actor, tip_id, change)
+
+    # --- identity ------------------------------------------------------------------------------------
+    @rpc
+    def reveal_identity(self, actor, tip_id, payload):
+        """Who sent a tip: admin only, with a reason; the audit entry commits before the answer."""
+        data = load(schemas.Reveal(), payload or {})
+        if "admin" not in (actor.get("roles") or ()):
+            # Stricter than domain.can_reveal (which also lets an in-scope triage officer): the
+            # issue reserves this to admins.
+            raise Forbidden("Chỉ quản trị viên được xem danh tính người báo tin / only an admin may "
+                            "see who sent a tip")
+        result = {}
+
+        def change(tip, in_scope, now):
+            updated = domain.record_reveal(tip, actor, now, in_scope, reason=data["reason"])
+            sealed = self.store.get_sealed(tip["id"])
+            result["identity"] = self.vault.require().open(sealed, tip["id"]) if sealed else None
+            result["audit_id"] = uuid.uuid4().hex
+            audit = {"_id": result["audit_id"], "at": now, "actor": actor.get("id"), "tip_id": tip["id"],
+                     "reason": updated["audit"][-1]["reason"], "kind": "reveal"}
+            return updated, [], audit
+        self._change(actor, tip_id, change)
+        logs.log(logger, logging.WARNING, "tipster identity revealed", tip_id=tip_id, actor=actor.get("id"))
+        return {"tip_id": tip_id, "identity": result["identity"], "audit_id": result["audit_id"]}
+
+    @rpc
+    def reply_recipient(self, tip_id):
+        """Internal (notify): where a reply to this tipster goes. Opens the vault: audited."""
+        tip = self.store.require_tip(tip_id)
+        source = tip.get("channel", "web")
+        if source == "web":
+            return {"source": "web"}
+        sealed = self.store.get_sealed(tip_id)
+        identity = self.vault.require().open(sealed, tip_id) if sealed else {}
+        self.store.record_system_read({"_id": uuid.uuid4().hex, "at": utcnow(), "actor": "system:notify",
+                                       "tip_id": tip_id, "reason": "gửi phản hồi cho người báo tin / "
+                                                                   "deliver a reply to the tipster",
+                                       "kind": "system_read"})
+        key = f"{source}_user_id"
+        return {"source": source, key: identity.get(key)}
+
+    @rpc
+    def reveal_audit(self, tip_id):
+        """Every opening of this tip's vault entry, oldest first (for audits and tests)."""
+        return jsonable([{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]}
+                         for doc in self.store.reveal_audit_for(tip_id)])
+
+    # --- the tipster ---------------------------------------------------------------------------------
+    def _tip_for_tipster(self, code, secret):
+        tip = self.store.get_tip_by_code(domain.parse_tip_code(code))
+        ok = domain.verify_secret(tip.get("secret_hash") if tip else None, secret)
+        if tip is None or not ok:
+            raise TipAccessDenied("Mã tin báo hoặc mật mã không đúng / wrong tip code or secret")
+        return tip
+
+    @rpc
+    def public_status(self, code, secret):
+        return jsonable(domain.public_status(self._tip_for_tipster(code, secret)))
+
+    @rpc
+    def public_message(self, code, secret, payload):
+        """The tipster adds information; officers see it in the tip's messages."""
+        data = load(schemas.PublicMessage(), payload or {})
+        for attempt in range(SAVE_ATTEMPTS):
+            tip = self._tip_for_tipster(code, secret)
+            updated = domain.add_message(tip, "citizen", data["text"], utcnow())
+            with_message_id(updated)
+            try:
+                saved = self.store.save_tips([(tip, updated)])
+                return jsonable(domain.public_status(saved[0]))
+            except StaleTip:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise Conflict("Vui lòng gửi lại / please send again")
+
+    # --- routing rules --------------------------------------------------------------------------------
+    @rpc
+    def get_routing_rules(self, actor):
+        if not set(actor.get("roles") or ()) & READ_ALL_ROLES:
+            raise Forbidden("Chỉ quản trị viên / admin only")
+        return jsonable(self.store.routing_rules())
+
+    @rpc
+    def put_routing_rules(self, actor, payload):
+        if "admin" not in (actor.get("roles") or ()):
+            raise Forbidden("Chỉ quản trị viên / admin only")
+        data = load(schemas.RoutingRules(), payload or {})
+        self.cache.forget("units")  # check against the directory as it is now
+        rules = domain.validate_rules(data["rules"], self._units(), CATEGORIES, wards=self._wards()["ids"])
+        return jsonable(self.store.save_routing_rules(rules, actor.get("id")))
+
+    # --- FAQ --------------------------------------------------------------------------------------------
+    @rpc
+    def list_faq(self, query=None):
+        q = load(schemas.Page(), query or {})
+        entries, cursor = self.store.list_faq(q["limit"], q["cursor"])
+        return {"items": entries, "next_cursor": cursor}
+
+    @rpc
+    def create_faq(self, actor, payload):
+        self._require_faq_editor(actor)
+        return self.store.create_faq(load(schemas.FaqEntry(), payload or {}))
+
+    @rpc
+    def update_faq(self, actor, faq_id, payload):
+        self._require_faq_editor(actor)
+        changes = load(schemas.FaqPatch(), payload or {})
+        if not changes:
+            raise InvalidInput("Không có gì để sửa / nothing to change", {"_body": ["empty"]})
+        return self.store.update_faq(faq_id, changes)
+
+    @staticmethod
+    def _require_faq_editor(actor):
+        if not set(actor.get("roles") or ()) & {"admin", "triage_officer"}:
+            raise Forbidden("Chỉ quản trị viên hoặc cán bộ tiếp nhận / admin or triage officer only")
+
+    # --- stats -------------------------------------------------------------------------------------------
+    @rpc
+    def tip_stats(self, actor, query=None):
+        q = load(schemas.StatsQuery(), query or {})
+        conditions = []
+        scope = self._scope(actor)
+        if scope is not None:
+            conditions.append({"unit_id": {"$in": sorted(scope)}})
+        if "received_from" in q:
+            conditions.append({"received_at": {"$gte": q["received_from"]}})
+        if "received_to" in q:
+            conditions.append({"received_at": {"$lt": q["received_to"]}})
+        mongo = {"$and": conditions} if conditions else {}
+        by_status = self.store.counts_by(mongo, "status")
+        to_triage, to_resolve = self.store.durations(mongo)
+
+        def summary(values):
+            p = domain.percentiles(values)
+            return {"p50": p[50], "p90": p[90], "p99": p[99], "count": len(values)}
+        return {"total": sum(by_status.values()), "by_status": by_status,
+                "by_category": self.store.counts_by(mongo, "category"),
+                "by_ward": self.store.counts_by(mongo, "ward"), "by_unit": self.store.counts_by(mongo, "unit_id"),
+                "time_to_triage_seconds": summary(to_triage), "time_to_resolve_seconds": summary(to_resolve)}

@@ -1,10 +1,327 @@
-"""Tips: MongoDB access (database `<prefix>tips`)."""
+"""Tips: MongoDB access (database `<prefix>tips`).
+
+Collections:
+  tips            one document per tip (domain shape, `id` stored as `_id`), plus
+                  `version` (optimistic concurrency), `search_tokens` (folded words,
+                  multikey index: no $text on SecantusDB) and `escalation_due_at` /
+                  `escalation_level` (what the SLA timer looks at)
+  vault           the sealed identity of a tip, `_id` = tip id; never in the tip itself
+  reveal_audit    every opening of the vault {at, actor, tip_id, reason, kind}
+  routing_rules   one document, the admin-edited rules table
+  faq             procedures knowledge base (seeded from data/procedures-faq.json)
+  wanted_notices  projection of published wanted notices (posts.published)
+  units           projection of groups.unit_created
+"""
+import json
+import logging
+import secrets
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from contracts.rpc import Conflict, NotFound
+from service_runtime.config import env
+from service_runtime.pagination import page
 from service_runtime.storage import Store, utcnow
+from service_runtime.text import search_tokens
+from services.tips import domain
+from services.tips.faq import FaqIndex
+
+logger = logging.getLogger(__name__)
+
+FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "procedures-faq.json"
+# Store-only fields: never part of the domain's tip.
+STORE_FIELDS = ("_id", "search_tokens", "escalation_due_at", "escalation_level")
+DUPLICATE_WINDOW = timedelta(days=7)
+DUPLICATE_CANDIDATES = 100
+
+
+class DuplicateIntake(Exception):
+    """This platform message was already stored as a tip (a webhook delivered twice)."""
+
+    def __init__(self, existing):
+        super().__init__(existing["tip_code"])
+        self.existing = existing
+
+
+class CodeTaken(Exception):
+    """The random tip code collided with an existing one: draw another."""
+
+
+class StaleTip(Exception):
+    """The tip changed since it was read (another officer, the SLA timer, another instance)."""
+
+
+def new_tip_id(now):
+    """Time-ordered id (ms timestamp + 48 random bits): newest-first paging by _id works."""
+    return f"{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}"
+
+
+def to_tip(doc):
+    """The domain's view of a stored tip."""
+    if doc is None:
+        return None
+    tip = {k: v for k, v in doc.items() if k not in STORE_FIELDS}
+    tip["id"] = doc["_id"]
+    return tip
 
 
 class TipsStore(Store):
-    indexes = {}
+    indexes = {
+        "tips": [
+            IndexModel([("tip_code", ASCENDING)], unique=True),
+            # One tip per platform message: a webhook delivered twice makes one tip.
+            IndexModel([("channel", ASCENDING), ("message_id", ASCENDING)], unique=True,
+                       name="one_tip_per_message", partialFilterExpression={"message_id": {"$type": "string"}}),
+            IndexModel([("status", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("unit_id", ASCENDING), ("status", ASCENDING)]),
+            IndexModel([("urgency", ASCENDING), ("status", ASCENDING)]),
+            IndexModel([("category", ASCENDING), ("status", ASCENDING)]),
+            IndexModel([("ward", ASCENDING)]),
+            IndexModel([("sla_due_at", ASCENDING)]),
+            IndexModel([("escalation_due_at", ASCENDING)]),
+            IndexModel([("received_at", DESCENDING)]),
+            IndexModel([("search_tokens", ASCENDING)]),
+        ],
+        "reveal_audit": [IndexModel([("tip_id", ASCENDING), ("at", ASCENDING)])],
+        "wanted_notices": [IndexModel([("open", ASCENDING)])],
+    }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sla = domain.sla_policy()  # from SLA_<URGENCY>_SECONDS; a bad value stops start-up
+        self._faq = None  # (version, FaqIndex, entries by id)
+        self._faq_lock = threading.Lock()
+
+    def bootstrap(self):
+        self.seed_faq()
+
+    # --- tips: documents --------------------------------------------------------------------
+    def _escalation_due_at(self, tip):
+        """When the SLA timer should next look at this tip (None: never again).
+
+        Mirrors domain.next_escalation: level n is due after n SLA windows.
+        """
+        if tip.get("status") not in domain.OPEN_STATUSES or domain.is_acknowledged(tip):
+            return None
+        window = self.sla.get(tip.get("urgency") or "normal", self.sla["normal"])
+        level = len(tip.get("escalations") or []) + 1
+        return domain._as_datetime(tip["received_at"]) + timedelta(seconds=level * window)
+
+    def _document(self, tip, version):
+        doc = {k: v for k, v in tip.items() if k != "id"}
+        doc["_id"] = tip["id"]
+        doc["version"] = version
+        doc["search_tokens"] = search_tokens(" ".join(filter(None, (
+            tip.get("text"), tip.get("ward_text"), tip.get("tip_code")))))
+        doc["escalation_level"] = len(tip.get("escalations") or [])
+        doc["escalation_due_at"] = self._escalation_due_at(tip)
+        return doc
+
+    def create_tip(self, tip, sealed, events):
+        """Store a new tip, its sealed identity and its events in one transaction.
+
+        Raises DuplicateIntake (same platform message already stored) or CodeTaken.
+        """
+        doc = self._document(tip, 1)
+
+        def write(session):
+            self.db.tips.insert_one(doc, session=session)
+            if sealed is not None:
+                self.db.vault.insert_one({"_id": tip["id"], "sealed": sealed, "created_at": utcnow()},
+                                         session=session)
+            for event_type, data in events:
+                self.emit(session, event_type, data)
+
+        try:
+            self.atomic(write)
+        except DuplicateKeyError as exc:
+            existing = self.find_intake(tip.get("channel"), tip.get("message_id"))
+            if existing is not None:
+                raise DuplicateIntake(existing)
+            if "tip_code" in str(exc):
+                raise CodeTaken()
+            raise
+        return to_tip(doc)
+
+    def save_tips(self, changes, events=(), audit=None, extra_filter=None):
+        """Write changed tips [(before, after)] with their events (and a reveal-audit
+        entry) in one transaction. Each write is conditional on the version read, so a
+        concurrent change makes the whole write fail with StaleTip instead of losing one.
+        """
+        def write(session):
+            for before, after in changes:
+                version = before.get("version", 1)
+                query = {"_id": before["id"], "version": version, **(extra_filter or {})}
+                result = self.db.tips.replace_one(query, self._document(after, version + 1), session=session)
+                if result.matched_count != 1:
+                    raise StaleTip(before["id"])
+            if audit is not None:
+                self.db.reveal_audit.insert_one(audit, session=session)
+            for event_type, data in events:
+                self.emit(session, event_type, data)
+
+        self.atomic(write)
+        return [dict(after, version=before.get("version", 1) + 1) for before, after in changes]
+
+    def get_tip(self, tip_id):
+        return to_tip(self.db.tips.find_one({"_id": tip_id})) if isinstance(tip_id, str) else None
+
+    def get_tip_by_code(self, code):
+        return to_tip(self.db.tips.find_one({"tip_code": code})) if isinstance(code, str) else None
+
+    def require_tip(self, tip_id):
+        tip = self.get_tip(tip_id)
+        if tip is None:
+            raise NotFound("Không tìm thấy tin báo / tip not found")
+        return tip
+
+    def find_intake(self, channel, message_id):
+        if not message_id:
+            return None
+        return to_tip(self.db.tips.find_one({"channel": channel, "message_id": message_id}))
+
+    def list_tips(self, query, limit, cursor):
+        docs, next_cursor = page(self.db.tips, query, limit, cursor, newest_first=True, projection={
+            "tip_code": 1, "status": 1, "category": 1, "urgency": 1, "ward": 1, "unit_id": 1, "channel": 1,
+            "text": 1, "received_at": 1, "sla_due_at": 1, "is_spam": 1})
+        return [to_tip(doc) for doc in docs], next_cursor
+
+    def open_tip_texts(self, category, ward, exclude_id, now):
+        """(id, text, code) of recent open tips of the same category (and ward, when known):
+        candidates for near-duplicates. Bounded, because intake runs this for every tip."""
+        query = {"status": {"$in": list(domain.OPEN_STATUSES)}, "category": category, "_id": {"$ne": exclude_id},
+                 "received_at": {"$gte": now - DUPLICATE_WINDOW}}
+        if ward:
+            query["ward"] = ward
+        cursor = self.db.tips.find(
+            query,
+            {"text": 1, "tip_code": 1}, sort=[("received_at", DESCENDING)], limit=DUPLICATE_CANDIDATES)
+        return [(doc["_id"], doc["text"], doc["tip_code"]) for doc in cursor]
+
+    def pending_triage(self, older_than, limit=50):
+        """Tips stored while triage could not run (groups unreachable): triaged by the timer."""
+        return [to_tip(d) for d in self.db.tips.find(
+            {"status": "received", "received_at": {"$lt": older_than}}, sort=[("received_at", ASCENDING)],
+            limit=limit)]
+
+    def due_for_escalation(self, now, limit=100):
+        return [to_tip(d) for d in self.db.tips.find(
+            {"escalation_due_at": {"$lte": now}}, sort=[("escalation_due_at", ASCENDING)], limit=limit)]
+
+    def stop_escalation_checks(self, tip):
+        """Nothing left to escalate to (the top of the tree): stop looking at this tip."""
+        self.db.tips.update_one({"_id": tip["id"], "version": tip.get("version", 1)},
+                                {"$set": {"escalation_due_at": None}})
+
+    # --- the vault -----------------------------------------------------------------------------
+    def get_sealed(self, tip_id):
+        doc = self.db.vault.find_one({"_id": tip_id})
+        return doc["sealed"] if doc else None
+
+    def record_system_read(self, audit):
+        self.db.reveal_audit.insert_one(audit)
+
+    def reveal_audit_for(self, tip_id):
+        return list(self.db.reveal_audit.find({"tip_id": tip_id}, sort=[("at", ASCENDING)]))
+
+    # --- stats ------------------------------------------------------------------------------------
+    def counts_by(self, query, field):
+        pipeline = [{"$match": query}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
+        return {str(row["_id"]) if row["_id"] is not None else "none": row["n"]
+                for row in self.db.tips.aggregate(pipeline)}
+
+    def durations(self, query):
+        """(seconds to triage, seconds to resolve) of every tip matching query."""
+        to_triage, to_resolve = [], []
+        for doc in self.db.tips.find(query, {"received_at": 1, "triaged_at": 1, "resolved_at": 1}):
+            received = doc.get("received_at")
+            if received and doc.get("triaged_at"):
+                to_triage.append((doc["triaged_at"] - received).total_seconds())
+            if received and doc.get("resolved_at"):
+                to_resolve.append((doc["resolved_at"] - received).total_seconds())
+        return to_triage, to_resolve
+
+    # --- routing rules ---------------------------------------------------------------------------
+    def routing_rules(self):
+        return self.db.routing_rules.find_one({"_id": "current"}) or {"rules": [], "updated_at": None,
+                                                                      "updated_by": None}
+
+    def save_routing_rules(self, rules, actor_id):
+        self.db.routing_rules.replace_one(
+            {"_id": "current"}, {"rules": rules, "updated_at": utcnow(), "updated_by": actor_id}, upsert=True)
+        return self.routing_rules()
+
+    # --- FAQ ---------------------------------------------------------------------------------------
+    def seed_faq(self):
+        """Load the initial knowledge base once (when the collection is empty)."""
+        if self.db.faq.find_one({}, {"_id": 1}) is not None:
+            return
+        path = Path(env("TIPS_FAQ_FILE", str(FAQ_FILE)))
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        for entry in entries:
+            doc = {k: v for k, v in entry.items() if k != "id"}
+            try:
+                self.db.faq.update_one({"_id": entry["id"]}, {"$setOnInsert": doc}, upsert=True)
+            except DuplicateKeyError:
+                pass  # another instance seeding at the same moment inserted it first
+        self._bump_faq()
+
+    def _bump_faq(self):
+        self.db.meta.update_one({"_id": "faq"}, {"$inc": {"version": 1}}, upsert=True)
+
+    def faq_index(self):
+        """(FaqIndex, entries by id), rebuilt only when an entry changed (any instance)."""
+        meta = self.db.meta.find_one({"_id": "faq"}) or {"version": 0}
+        cached = self._faq
+        if cached is not None and cached[0] == meta["version"]:
+            return cached[1], cached[2]
+        with self._faq_lock:
+            entries = [faq_view(doc) for doc in self.db.faq.find(sort=[("_id", ASCENDING)])]
+            self._faq = (meta["version"], FaqIndex(entries), {e["id"]: e for e in entries})
+        return self._faq[1], self._faq[2]
+
+    def list_faq(self, limit, cursor):
+        docs, next_cursor = page(self.db.faq, {}, limit, cursor)
+        return [faq_view(doc) for doc in docs], next_cursor
+
+    def create_faq(self, entry):
+        doc = {k: v for k, v in entry.items() if k != "id"}
+        doc.update(_id=entry["id"], created_at=utcnow(), updated_at=utcnow())
+        try:
+            self.db.faq.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("Mục hỏi đáp đã tồn tại / an FAQ entry with this id exists", {"id": ["duplicate"]})
+        self._bump_faq()
+        return faq_view(doc)
+
+    def update_faq(self, faq_id, changes):
+        doc = self.db.faq.find_one_and_update({"_id": faq_id}, {"$set": dict(changes, updated_at=utcnow())},
+                                              return_document=True)
+        if doc is None:
+            raise NotFound("Không tìm thấy mục hỏi đáp / FAQ entry not found")
+        self._bump_faq()
+        return faq_view(doc)
+
+    # --- wanted notices (projection of posts.published) ------------------------------------
+    def save_wanted_notice(self, notice):
+        # open only on insert: a retraction that arrived first (another queue) keeps it closed
+        self.db.wanted_notices.update_one(
+            {"_id": notice["post_id"]},
+            {"$set": dict({k: v for k, v in notice.items() if k != "post_id"}, updated_at=utcnow()),
+             "$setOnInsert": {"open": True}}, upsert=True)
+
+    def close_wanted_notice(self, post_id, why):
+        self.db.wanted_notices.update_one({"_id": post_id}, {"$set": {"open": False, "closed_because": why,
+                                                                      "updated_at": utcnow()}}, upsert=True)
+
+    def open_wanted_notices(self, limit=1000):
+        return list(self.db.wanted_notices.find({"open": True}, limit=limit))
+
+    # --- units (projection of groups.unit_created) ------------------------------------------
     def apply_unit_created(self, event):
         """Keep the local directory of units that routing reads (a projection of groups)."""
         data = event["data"]
@@ -19,3 +336,8 @@ class TipsStore(Store):
 
     def get_unit(self, unit_id):
         return self.db.units.find_one({"_id": unit_id})
+
+
+def faq_view(doc):
+    return {"id": doc["_id"], "title": doc["title"], "question_variants": doc.get("question_variants", []),
+            "answer": doc["answer"], "procedure_code": doc.get("procedure_code", ""), "desk": doc.get("desk", "")}

@@ -1,0 +1,565 @@
+"""Tips end to end through the HTTP API, with real RabbitMQ, SecantusDB, groups and two tips
+instances: intake (web, Zalo, Facebook) with valid and forged signatures, duplicate
+deliveries, triage -> routing -> tips.assigned, SLA escalation by the real timer, two-way
+follow-up, identity reveal with audit, role and unit-scope boundaries, bad input."""
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import time
+import unicodedata
+import uuid
+
+import pytest
+
+from contracts.events import REGISTRY, make_event
+from services.tips.vault import generate_key
+from tests.conftest import login
+from tests.support import wait_for
+
+pytestmark = pytest.mark.integration
+
+DEMO_PASSWORD = "demo-password-123"
+ZALO_APP_ID, ZALO_KEY = "4321987650", "zalo-oa-secret-for-tests"
+FB_SECRET, FB_VERIFY = "facebook-app-secret-for-tests", "fb-verify-token"
+EMERGENCY_SLA = 3
+ENV = {
+    "TIPS_VAULT_KEY": generate_key(),
+    "ZALO_APP_ID": ZALO_APP_ID, "ZALO_OA_SECRET_KEY": ZALO_KEY,
+    "FACEBOOK_APP_SECRET": FB_SECRET, "FACEBOOK_VERIFY_TOKEN": FB_VERIFY,
+    "SLA_EMERGENCY_SECONDS": str(EMERGENCY_SLA),   # tiny: the real timer escalates within the test
+    "SLA_CHECK_SECONDS": "0.3",
+    "PUBLIC_TIPS_PER_MINUTE": "60", "PUBLIC_TIPS_BURST": "3",
+}
+_ips = (f"10.6.{n // 250}.{n % 250 + 1}" for n in itertools.count())
+
+
+@pytest.fixture(scope="module")
+def stack(module_stack):
+    old = {k: os.environ.get(k) for k in ENV}
+    os.environ.update(ENV)
+    module_stack.start("groups", "tips")
+    module_stack.start("tips")  # a second instance: the SLA timer must still escalate once
+    module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
+    client = module_stack.client
+    module_stack.admin = login(client, "admin", "admin-password-for-tests")
+    module_stack.triage = login(client, "tiepnhan", DEMO_PASSWORD)          # triage_officer, city police
+    module_stack.ninh_khanh = login(client, "canbo.ninh-khanh", DEMO_PASSWORD)  # unit_operator of a ward
+    module_stack.tan_thanh = login(client, "canbo.tan-thanh", DEMO_PASSWORD)
+    module_stack.auditor = login(client, "thanhtra", DEMO_PASSWORD)
+    module_stack.editor = login(client, "bientap", DEMO_PASSWORD)
+    yield module_stack
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)[:800]
+    assert response.content_type == "application/problem+json"
+    return response.get_json()
+
+
+def send_tip(stack, payload, ip=None, **kwargs):
+    """POST a public tip from its own client address (the rate limit is per address)."""
+    return stack.client.post("/api/v1/public/tips", json=payload,
+                             environ_base={"REMOTE_ADDR": ip or next(_ips)}, **kwargs)
+
+
+def accepted(response):
+    assert response.status_code == 202, response.get_data(as_text=True)[:800]
+    return response.get_json()
+
+
+def tip_by_code(stack, code, headers=None):
+    items = stack.client.get(f"/api/v1/tips?text={code}", headers=headers or stack.admin).get_json()["items"]
+    assert len(items) == 1, items
+    return stack.client.get(f"/api/v1/tips/{items[0]['id']}", headers=headers or stack.admin).get_json()
+
+
+def events_for(stack, tip_id, event_type=None):
+    query = {"envelope.data.tip_id": tip_id}
+    if event_type:
+        query["envelope.type"] = event_type
+    return list(stack.db("tips").outbox.find(query, sort=[("_id", 1)]))
+
+
+def status(stack, code, secret):
+    return stack.client.get(f"/api/v1/public/tips/{code}", headers={"X-Tip-Secret": secret},
+                            environ_base={"REMOTE_ADDR": next(_ips)})
+
+
+# --- intake: web --------------------------------------------------------------------------------
+
+def test_web_tip_is_stored_triaged_routed_and_announced_without_the_tipster(stack):
+    receipt = accepted(send_tip(stack, {
+        "text": "Tối nào cũng có nhóm thanh niên tụ tập mua bán ma túy ở cuối ngõ 12 phường Ninh Khánh, "
+                "xe biển 35A-123.45, gọi tôi 0912 345 678",
+        "contact": {"name": "Trần Thị Báo Tin", "phone": "0987 654 321"}, "anonymous": True}))
+    assert set(receipt) == {"tip_code", "secret", "status_url", "urgency", "message", "duplicate"}
+    assert receipt["secret"] and not receipt["duplicate"]
+    assert receipt["status_url"].startswith("http") and receipt["status_url"].endswith(receipt["tip_code"])
+    assert "113" in receipt["message"]
+
+    tip = tip_by_code(stack, receipt["tip_code"], stack.triage)
+    assert (tip["status"], tip["category"], tip["ward"], tip["unit_id"]) == (
+        "assigned", "drugs", "ninh-khanh", "doi-ma-tuy")
+    assert tip["has_identity"] and tip["tipster_alias"].startswith("Người báo tin #")
+    dumped = json.dumps(tip, ensure_ascii=False)
+    assert "Trần Thị Báo Tin" not in dumped and "0987 654 321" not in dumped and "secret" not in dumped
+
+    # received, triaged, assigned: in the same transaction as the tip, then published
+    types = [e["envelope"]["type"] for e in events_for(stack, tip["id"])]
+    assert types == ["tips.received", "tips.triaged", "tips.assigned"]
+    wait_for(lambda: all(e["sent_at"] for e in events_for(stack, tip["id"])), message="events published")
+    assigned = events_for(stack, tip["id"], "tips.assigned")[0]["envelope"]["data"]
+    assert assigned["unit_id"] == "doi-ma-tuy" and assigned["tip_code"] == receipt["tip_code"]
+    everything = json.dumps([e["envelope"] for e in events_for(stack, tip["id"])], ensure_ascii=False)
+    for private in ("0987 654 321", "Trần Thị Báo Tin", "0912 345 678", "35A-123.45"):
+        assert private not in everything
+    # the identity lives sealed in the vault, apart from the tip
+    sealed = stack.db("tips").vault.find_one({"_id": tip["id"]})
+    assert sealed and "0987" not in json.dumps(sealed, default=str)
+    stored = stack.db("tips").tips.find_one({"_id": tip["id"]})
+    assert "contact" not in json.dumps(stored, default=str) and stored["secret_hash"] != receipt["secret"]
+
+
+def test_emergency_tip_says_call_113_and_the_timer_escalates_each_level_once(stack):
+    receipt = accepted(send_tip(stack, {
+        "text": "Cứu với! Có người đang cầm dao đâm nhau ngay bây giờ trước chợ phường Ninh Khánh"}))
+    assert receipt["urgency"] == "emergency"
+    assert "113" in receipt["message"].splitlines()[0]
+    tip = tip_by_code(stack, receipt["tip_code"])
+    # 3 s SLA, two tips instances each checking every 0.3 s: level 1 goes to the parent unit
+    escalated = wait_for(lambda: events_for(stack, tip["id"], "tips.escalated"), timeout=15,
+                         message="tips.escalated")
+    data = escalated[0]["envelope"]["data"]
+    assert (data["level"], data["from_unit_id"], data["to_unit_id"], data["urgency"]) == (
+        1, tip["unit_id"], "catp", "emergency")
+    time.sleep(EMERGENCY_SLA + 0.5)  # level 2 is due; the city police have no parent: nothing more, nothing twice
+    assert len(events_for(stack, tip["id"], "tips.escalated")) == 1
+    after = stack.client.get(f"/api/v1/tips/{tip['id']}", headers=stack.admin).get_json()
+    assert [e["level"] for e in after["escalations"]] == [1]
+    assert after["audit"][-1]["action"] == "escalate"
+
+
+def test_acknowledged_tips_do_not_escalate(stack):
+    receipt = accepted(send_tip(stack, {
+        "text": "Cứu với, có kẻ đang cầm dao dọa giết người ở phường Tân Thành ngay lúc này"}))
+    tip = tip_by_code(stack, receipt["tip_code"])
+    assert tip["urgency"] == "emergency"
+    moved = stack.client.post(f"/api/v1/tips/{tip['id']}/status", headers=stack.triage,
+                              json={"status": "in_progress"})
+    assert moved.status_code == 200, moved.data
+    time.sleep(EMERGENCY_SLA + 0.5)
+    assert events_for(stack, tip["id"], "tips.escalated") == []
+
+
+# --- intake: Zalo -------------------------------------------------------------------------------
+
+def zalo_body(text, msg_id, sender="8412345", event="user_send_text"):
+    return json.dumps({"app_id": ZALO_APP_ID, "user_id_by_app": "u" + sender, "event_name": event,
+                       "timestamp": "1735689600000", "sender": {"id": sender}, "recipient": {"id": "oa-1"},
+                       "message": {"text": text, "msg_id": msg_id}}, ensure_ascii=False).encode()
+
+
+def zalo_post(stack, raw, signature="valid"):
+    if signature == "valid":
+        timestamp = json.loads(raw)["timestamp"]
+        signature = "mac=" + hashlib.sha256(ZALO_APP_ID.encode() + raw + timestamp.encode()
+                                            + ZALO_KEY.encode()).hexdigest()
+    headers = {"X-ZEvent-Signature": signature} if signature else {}
+    return stack.client.post("/api/v1/webhooks/zalo", data=raw, headers=headers, content_type="application/json")
+
+
+def test_zalo_message_becomes_one_tip_even_when_delivered_twice(stack):
+    msg_id = uuid.uuid4().hex
+    raw = zalo_body("Có đối tượng lạ trộm xe máy ở phường Tân Thành lúc 9h sáng nay", msg_id)
+    first = zalo_post(stack, raw)
+    assert first.status_code == 200, first.data
+    assert first.get_json()["received"] == 1
+    again = zalo_post(stack, raw)  # Zalo retries when an answer is late
+    assert again.status_code == 200 and again.get_json()["tip_codes"] == first.get_json()["tip_codes"]
+    assert stack.db("tips").tips.count_documents({"channel": "zalo", "message_id": msg_id}) == 1
+    tip = tip_by_code(stack, first.get_json()["tip_codes"][0])
+    assert tip["channel"] == "zalo" and tip["category"] == "theft_robbery" and tip["has_identity"]
+    # the acknowledgement goes back on Zalo: notify asks tips for the recipient, an audited read
+    ack = events_for(stack, tip["id"], "tips.reply_sent")
+    assert len(ack) == 1 and ack[0]["envelope"]["data"]["source"] == "zalo"
+    assert "8412345" not in json.dumps([e["envelope"] for e in events_for(stack, tip["id"])])
+    assert stack.rpc.tips.reply_recipient(tip["id"]) == {"source": "zalo", "zalo_user_id": "8412345"}
+    assert [a["kind"] for a in stack.rpc.tips.reveal_audit(tip["id"])] == ["system_read"]
+
+
+def test_zalo_forged_or_missing_signature_is_401_and_stores_nothing(stack):
+    msg_id = uuid.uuid4().hex
+    raw = zalo_body("Có trộm ở phường Tân Thành", msg_id)
+    problem(zalo_post(stack, raw, signature="mac=" + "0" * 64), 401)
+    problem(zalo_post(stack, raw, signature=None), 401)
+    forged = zalo_body("Có trộm ở phường Tân Thành", msg_id, sender="attacker")
+    good_sig_other_body = "mac=" + hashlib.sha256(ZALO_APP_ID.encode() + raw + b"1735689600000"
+                                                  + ZALO_KEY.encode()).hexdigest()
+    problem(zalo_post(stack, forged, signature=good_sig_other_body), 401)
+    assert stack.db("tips").tips.count_documents({"message_id": msg_id}) == 0
+
+
+def test_zalo_events_that_are_not_text_are_acknowledged_and_ignored(stack):
+    response = zalo_post(stack, zalo_body("", uuid.uuid4().hex, event="user_send_sticker"))
+    assert response.status_code == 200 and response.get_json() == {"received": 0, "ignored": 1, "tip_codes": []}
+    emoji = zalo_post(stack, zalo_body("😡😡😡", uuid.uuid4().hex))  # nothing a retry would fix
+    assert emoji.status_code == 200 and emoji.get_json()["ignored"] == 1
+
+
+# --- intake: Facebook ---------------------------------------------------------------------------
+
+def facebook_body(text, mid, sender="6001", echo=False):
+    message = {"mid": mid, "text": text, **({"is_echo": True} if echo else {})}
+    return json.dumps({"object": "page", "entry": [{"id": "page-1", "time": 1735689600000, "messaging": [
+        {"sender": {"id": sender}, "recipient": {"id": "page-1"}, "timestamp": 1735689600000,
+         "message": message}]}]}, ensure_ascii=False).encode()
+
+
+def facebook_post(stack, raw, signature="valid"):
+    if signature == "valid":
+        signature = "sha256=" + hmac.new(FB_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {"X-Hub-Signature-256": signature} if signature else {}
+    return stack.client.post("/api/v1/webhooks/facebook", data=raw, headers=headers,
+                             content_type="application/json")
+
+
+def test_facebook_verification_challenge(stack):
+    ok = stack.client.get("/api/v1/webhooks/facebook?hub.mode=subscribe&hub.verify_token="
+                          f"{FB_VERIFY}&hub.challenge=1158201444")
+    assert ok.status_code == 200 and ok.get_data(as_text=True) == "1158201444"
+    problem(stack.client.get("/api/v1/webhooks/facebook?hub.mode=subscribe&hub.verify_token=wrong"
+                             "&hub.challenge=1"), 403)
+    problem(stack.client.get("/api/v1/webhooks/facebook?hub.mode=subscribe"), 422)
+
+
+def test_facebook_message_becomes_one_tip_and_forgeries_are_refused(stack):
+    mid = "m_" + uuid.uuid4().hex
+    raw = facebook_body("Nhận được tin nhắn giả danh công an yêu cầu chuyển tiền, lừa đảo ở phường Vân Giang", mid)
+    problem(facebook_post(stack, raw, signature="sha256=" + "f" * 64), 401)
+    problem(facebook_post(stack, raw, signature=None), 401)
+    assert stack.db("tips").tips.count_documents({"message_id": mid}) == 0
+    first = facebook_post(stack, raw)
+    assert first.status_code == 200 and first.get_json()["received"] == 1, first.data
+    again = facebook_post(stack, raw)
+    assert again.get_json()["tip_codes"] == first.get_json()["tip_codes"]
+    assert stack.db("tips").tips.count_documents({"channel": "facebook", "message_id": mid}) == 1
+    tip = tip_by_code(stack, first.get_json()["tip_codes"][0])
+    assert tip["category"] == "fraud" and tip["channel"] == "facebook"
+    assert stack.rpc.tips.reply_recipient(tip["id"]) == {"source": "facebook", "facebook_user_id": "6001"}
+    echo = facebook_post(stack, facebook_body("Cảm ơn bạn", "m_" + uuid.uuid4().hex, echo=True))
+    assert echo.status_code == 200 and echo.get_json()["received"] == 0
+
+
+# --- follow-up ----------------------------------------------------------------------------------
+
+def test_tipster_and_staff_talk_both_ways(stack):
+    receipt = accepted(send_tip(stack, {"text": "Quán karaoke ở phường Ninh Khánh hát to sau 23h gây mất trật tự"}))
+    code, secret = receipt["tip_code"], receipt["secret"]
+    tip = tip_by_code(stack, code, stack.ninh_khanh)
+    assert tip["unit_id"] == "ca-ninh-khanh"
+    reply = stack.client.post(f"/api/v1/tips/{tip['id']}/messages", headers=stack.ninh_khanh,
+                              json={"text": "Công an phường đã tiếp nhận, liên hệ cán bộ qua số 0912 345 678"})
+    assert reply.status_code == 201, reply.data
+    note = stack.client.post(f"/api/v1/tips/{tip['id']}/messages", headers=stack.ninh_khanh,
+                             json={"text": "Nội bộ: đã kiểm tra chủ quán", "internal": True})
+    assert note.status_code == 201
+    public = status(stack, code, secret)
+    assert public.status_code == 200, public.data
+    view = public.get_json()
+    assert view["status"]["code"] == "assigned"
+    assert [m["from"] for m in view["public_messages"]] == ["police"]
+    assert "[số điện thoại]" in view["public_messages"][0]["text"] and "Nội bộ" not in json.dumps(view)
+    sent = events_for(stack, tip["id"], "tips.reply_sent")
+    assert len(sent) == 1 and sent[0]["envelope"]["data"]["source"] == "web"
+    assert "0912 345 678" not in sent[0]["envelope"]["data"]["text"]
+
+    added = stack.client.post(f"/api/v1/public/tips/{code}/messages", headers={"X-Tip-Secret": secret},
+                              json={"text": "Tối nay quán vẫn mở nhạc rất to"},
+                              environ_base={"REMOTE_ADDR": next(_ips)})
+    assert added.status_code == 201, added.data
+    assert [m["from"] for m in added.get_json()["public_messages"]] == ["police", "citizen"]
+    staff = stack.client.get(f"/api/v1/tips/{tip['id']}", headers=stack.ninh_khanh).get_json()
+    assert staff["messages"][-1]["from"] == "citizen" and "vẫn mở nhạc" in staff["messages"][-1]["text"]
+    assert staff["notes"][0]["text"].startswith("Nội bộ")
+
+
+def test_wrong_secret_and_unknown_code_get_the_same_401(stack):
+    receipt = accepted(send_tip(stack, {"text": "Có người đánh bạc ăn tiền ở phường Bích Đào"}))
+    wrong_secret = status(stack, receipt["tip_code"], "x" * 32)
+    unknown_code = status(stack, "NB-2222-2222", receipt["secret"])
+    nonsense = status(stack, "not-a-code", receipt["secret"])
+    bodies = [problem(r, 401) for r in (wrong_secret, unknown_code, nonsense)]
+    assert bodies[0] == bodies[1] == bodies[2]
+    no_header = stack.client.get(f"/api/v1/public/tips/{receipt['tip_code']}",
+                                 environ_base={"REMOTE_ADDR": next(_ips)})
+    assert problem(no_header, 401) == bodies[0]
+    posted = stack.client.post(f"/api/v1/public/tips/{receipt['tip_code']}/messages",
+                               headers={"X-Tip-Secret": "y" * 32}, json={"text": "thêm thông tin"},
+                               environ_base={"REMOTE_ADDR": next(_ips)})
+    assert problem(posted, 401) == bodies[0]
+    # typed loosely by a citizen, the right code still works
+    loose = status(stack, receipt["tip_code"].lower().replace("-", " "), receipt["secret"])
+    assert loose.status_code == 200
+
+
+# --- identity ------------------------------------------------------------------------------------
+
+def test_identity_reveal_is_admin_only_needs_a_reason_and_is_audited(stack):
+    receipt = accepted(send_tip(stack, {"text": "Tôi biết nơi cất giấu ma túy ở phường Nam Bình",
+                                        "contact": {"name": "Lê Văn Nhân Chứng", "phone": "0911 222 333"},
+                                        "anonymous": False}))
+    tip = tip_by_code(stack, receipt["tip_code"])
+    url = f"/api/v1/tips/{tip['id']}/reveal"
+    reason = {"reason": "Cần liên hệ nhân chứng để lấy lời khai"}
+    for headers in (stack.triage, stack.ninh_khanh, stack.auditor):
+        problem(stack.client.post(url, headers=headers, json=reason), 403)
+    problem(stack.client.post(url, json=reason), 401)
+    problem(stack.client.post(url, headers=stack.admin, json={}), 422)
+    problem(stack.client.post(url, headers=stack.admin, json={"reason": "   ngắn   "}), 422)
+    assert stack.rpc.tips.reveal_audit(tip["id"]) == []
+    revealed = stack.client.post(url, headers=stack.admin, json=reason)
+    assert revealed.status_code == 200, revealed.data
+    body = revealed.get_json()
+    assert body["identity"]["contact"] == {"name": "Lê Văn Nhân Chứng", "phone": "0911 222 333"}
+    audit = stack.rpc.tips.reveal_audit(tip["id"])
+    assert len(audit) == 1 and audit[0]["id"] == body["audit_id"]
+    assert (audit[0]["kind"], audit[0]["reason"], audit[0]["tip_id"]) == ("reveal", reason["reason"], tip["id"])
+    after = stack.client.get(f"/api/v1/tips/{tip['id']}", headers=stack.admin).get_json()
+    assert after["audit"][-1]["action"] == "reveal_identity"
+
+    anonymous = accepted(send_tip(stack, {"text": "Có người bán ma túy ở phường Nam Bình"}))
+    tip2 = tip_by_code(stack, anonymous["tip_code"])
+    assert not tip2["has_identity"]
+    assert stack.client.post(f"/api/v1/tips/{tip2['id']}/reveal", headers=stack.admin,
+                             json=reason).get_json()["identity"] is None
+
+
+# --- roles and unit scope --------------------------------------------------------------------------
+
+def test_an_operator_sees_and_acts_only_within_their_ward(stack):
+    mine = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Nhóm thanh niên tụ tập gây rối trật tự công cộng ở phường Ninh Khánh"}))["tip_code"])
+    drugs = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Có người bán ma túy ở phường Ninh Khánh"}))["tip_code"])
+    assert mine["unit_id"] == "ca-ninh-khanh" and drugs["unit_id"] == "doi-ma-tuy"
+    client = stack.client
+    listed = client.get("/api/v1/tips?limit=500", headers=stack.ninh_khanh).get_json()["items"]
+    assert mine["id"] in {t["id"] for t in listed} and drugs["id"] not in {t["id"] for t in listed}
+    assert {t["unit_id"] for t in listed} == {"ca-ninh-khanh"}
+    problem(client.get(f"/api/v1/tips/{drugs['id']}", headers=stack.ninh_khanh), 404)
+    problem(client.post(f"/api/v1/tips/{drugs['id']}/status", headers=stack.ninh_khanh,
+                        json={"status": "in_progress"}), 404)
+    # another ward's operator: neither sees nor acts
+    assert mine["id"] not in {t["id"] for t in client.get("/api/v1/tips?limit=500",
+                                                          headers=stack.tan_thanh).get_json()["items"]}
+    problem(client.get(f"/api/v1/tips/{mine['id']}", headers=stack.tan_thanh), 404)
+    problem(client.post(f"/api/v1/tips/{mine['id']}/assign", headers=stack.tan_thanh,
+                        json={"unit_id": "ca-tan-thanh", "reason": "chuyển về phường tôi"}), 404)
+    problem(client.post(f"/api/v1/tips/{mine['id']}/messages", headers=stack.tan_thanh, json={"text": "xin chào"}),
+            404)
+    # auditors read everything and change nothing; editors do not handle tips
+    assert client.get(f"/api/v1/tips/{drugs['id']}", headers=stack.auditor).status_code == 200
+    problem(client.post(f"/api/v1/tips/{drugs['id']}/status", headers=stack.auditor,
+                        json={"status": "in_progress"}), 403)
+    problem(client.get("/api/v1/tips", headers=stack.editor), 403)
+    problem(client.get("/api/v1/tips"), 401)
+    # the ward operator hands a tip that is not theirs on, with a reason; then it leaves their view
+    problem(client.post(f"/api/v1/tips/{mine['id']}/assign", headers=stack.ninh_khanh,
+                        json={"unit_id": "doi-cshs"}), 422)  # reassigning needs a reason
+    moved = client.post(f"/api/v1/tips/{mine['id']}/assign", headers=stack.ninh_khanh,
+                        json={"unit_id": "doi-cshs", "reason": "Có dấu hiệu cố ý gây thương tích"})
+    assert moved.status_code == 200 and moved.get_json()["unit_id"] == "doi-cshs"
+    assert [e["envelope"]["data"]["unit_id"] for e in events_for(stack, mine["id"], "tips.assigned")] == [
+        "ca-ninh-khanh", "doi-cshs"]
+    problem(client.get(f"/api/v1/tips/{mine['id']}", headers=stack.ninh_khanh), 404)
+    problem(client.post(f"/api/v1/tips/{drugs['id']}/assign", headers=stack.triage,
+                        json={"unit_id": "no-such-unit", "reason": "thử đơn vị không có"}), 422)
+
+
+def test_lifecycle_merge_and_filters(stack):
+    client, h = stack.client, stack.triage
+    text = "Bị kẻ gian giật túi xách trên đường Lê Hồng Phong phường Vân Giang sáng nay"
+    original = tip_by_code(stack, accepted(send_tip(stack, {"text": text}))["tip_code"])
+    repeat = tip_by_code(stack, accepted(send_tip(stack, {"text": text + " lúc 7 giờ"}))["tip_code"])
+    assert original["id"] in {c["tip_id"] for c in repeat["duplicate_candidates"]}
+    merged = client.post(f"/api/v1/tips/{repeat['id']}/merge", headers=h, json={"into": original["tip_code"]})
+    assert merged.status_code == 200, merged.data
+    assert (merged.get_json()["status"], merged.get_json()["close_reason"], merged.get_json()["merged_into"]) == (
+        "closed", "duplicate", original["id"])
+    linked = client.get(f"/api/v1/tips/{original['id']}", headers=h).get_json()["linked_tips"]
+    assert [t["tip_id"] for t in linked] == [repeat["id"]]
+    problem(client.post(f"/api/v1/tips/{repeat['id']}/status", headers=h, json={"status": "in_progress"}), 409)
+    problem(client.post(f"/api/v1/tips/{original['id']}/merge", headers=h, json={"into": original["id"]}), 422)
+    problem(client.post(f"/api/v1/tips/{original['id']}/status", headers=h, json={"status": "closed"}), 422)
+
+    for target in ("in_progress", "resolved"):
+        response = client.post(f"/api/v1/tips/{original['id']}/status", headers=h, json={"status": target})
+        assert response.status_code == 200 and response.get_json()["status"] == target
+    changes = [(e["envelope"]["data"]["from_status"], e["envelope"]["data"]["to_status"])
+               for e in events_for(stack, original["id"], "tips.status_changed")]
+    assert changes == [("assigned", "in_progress"), ("in_progress", "resolved")]
+
+    # filters: folded text search, category, status, ward, dates
+    found = client.get("/api/v1/tips?text=giat tui xach&status=resolved", headers=h).get_json()["items"]
+    assert [t["id"] for t in found] == [original["id"]]
+    assert client.get("/api/v1/tips?category=theft_robbery&ward=van-giang&limit=500",
+                      headers=h).get_json()["items"]
+    assert client.get("/api/v1/tips?from=2099-01-01T00:00:00%2B07:00", headers=h).get_json()["items"] == []
+    problem(client.get("/api/v1/tips?status=lost", headers=h), 422)
+    problem(client.get("/api/v1/tips?from=yesterday", headers=h), 422)
+    page1 = client.get("/api/v1/tips?limit=2", headers=h).get_json()
+    page2 = client.get(f"/api/v1/tips?limit=2&cursor={page1['next_cursor']}", headers=h).get_json()
+    assert not {t["id"] for t in page1["items"]} & {t["id"] for t in page2["items"]}
+    assert page1["items"][0]["received_at"] >= page2["items"][0]["received_at"]  # newest first
+
+
+# --- routing rules, FAQ, stats ---------------------------------------------------------------------
+
+def test_routing_rules_are_admin_edited_and_checked(stack):
+    client = stack.client
+    assert client.get("/api/v1/routing-rules", headers=stack.auditor).status_code == 200
+    problem(client.get("/api/v1/routing-rules", headers=stack.ninh_khanh), 403)
+    rules = {"rules": [{"category": "fraud", "ward": "ninh-son", "unit_id": "ca-ninh-son"}]}
+    problem(client.put("/api/v1/routing-rules", headers=stack.triage, json=rules), 403)
+    bad = problem(client.put("/api/v1/routing-rules", headers=stack.admin, json={"rules": [
+        {"category": "fraud", "ward": "atlantis", "unit_id": "ca-ninh-son"},
+        {"category": "fraud", "unit_id": "no-such-unit"}]}), 422)
+    assert set(bad["errors"]) == {"rules.0.ward", "rules.1.unit_id"}
+    problem(client.put("/api/v1/routing-rules", headers=stack.admin,
+                       json={"rules": [{"category": "not-a-category", "unit_id": "catp"}]}), 422)
+    saved = client.put("/api/v1/routing-rules", headers=stack.admin, json=rules)
+    assert saved.status_code == 200 and saved.get_json()["rules"] == rules["rules"]
+    tip = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Tôi bị lừa đảo chuyển khoản 20 triệu qua mạng, nhà ở phường Ninh Sơn"}))["tip_code"])
+    assert (tip["category"], tip["unit_id"]) == ("fraud", "ca-ninh-son")
+    client.put("/api/v1/routing-rules", headers=stack.admin, json={"rules": []})
+
+
+def test_procedure_questions_get_faq_suggestions_and_the_faq_is_editable(stack):
+    client = stack.client
+    faq = client.get("/api/v1/faq?limit=100", headers=stack.ninh_khanh).get_json()["items"]
+    assert len(faq) == 24
+    tip = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Cho hỏi con tôi đủ 14 tuổi thì làm thẻ căn cước lần đầu ở đâu, cần mang giấy tờ gì?"}))["tip_code"])
+    assert tip["category"] == "procedure_question" and tip["unit_id"] == "doi-qlhc"
+    suggestions = tip["faq_suggestions"]
+    assert 1 <= len(suggestions) <= 3 and suggestions[0]["faq_id"] == "can-cuoc-cap-lan-dau"
+    assert all(s["score"] > 0 for s in suggestions)
+    entry = {"id": "dang-ky-tam-tru-sinh-vien", "title": "Đăng ký tạm trú cho sinh viên",
+             "question_variants": ["Sinh viên thuê trọ có phải đăng ký tạm trú không?"],
+             "answer": "Sinh viên thuê trọ đăng ký tạm trú tại Công an phường nơi ở."}
+    problem(client.post("/api/v1/faq", headers=stack.ninh_khanh, json=entry), 403)
+    created = client.post("/api/v1/faq", headers=stack.triage, json=entry)
+    assert created.status_code == 201, created.data
+    problem(client.post("/api/v1/faq", headers=stack.triage, json=entry), 409)
+    patched = client.patch(f"/api/v1/faq/{entry['id']}", headers=stack.admin, json={"answer": "Câu trả lời mới."})
+    assert patched.status_code == 200 and patched.get_json()["answer"] == "Câu trả lời mới."
+    problem(client.patch("/api/v1/faq/no-such-entry", headers=stack.admin, json={"answer": "x"}), 404)
+    problem(client.post("/api/v1/faq", headers=stack.admin, json=dict(entry, id="Bad Id")), 422)
+
+
+def test_stats_count_and_time_tips_within_the_officers_scope(stack):
+    accepted(send_tip(stack, {"text": "Có người đánh bạc ở phường Ninh Khánh"}))
+    everything = stack.client.get("/api/v1/stats/tips", headers=stack.auditor)
+    assert everything.status_code == 200, everything.data
+    stats = everything.get_json()
+    assert stats["total"] == sum(stats["by_status"].values()) == sum(stats["by_category"].values()) > 5
+    assert stats["time_to_triage_seconds"]["count"] > 0 and stats["time_to_triage_seconds"]["p50"] >= 0
+    assert stats["time_to_resolve_seconds"]["count"] >= 1
+    ward = stack.client.get("/api/v1/stats/tips", headers=stack.ninh_khanh).get_json()
+    assert 0 < ward["total"] < stats["total"] and set(ward["by_unit"]) == {"ca-ninh-khanh"}
+    problem(stack.client.get("/api/v1/stats/tips", headers=stack.editor), 403)
+    problem(stack.client.get("/api/v1/stats/tips?from=not-a-date", headers=stack.auditor), 422)
+
+
+# --- wanted notices -----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(("posts.published", 1) not in REGISTRY, reason="contracts/posts.py has no posts.published yet")
+def test_a_sighting_links_to_the_wanted_notice_it_names(stack):
+    from nameko.standalone.events import event_dispatcher
+    post_id = uuid.uuid4().hex
+    event = make_event("posts.published", {
+        "post_id": post_id, "publication_id": uuid.uuid4().hex, "kind": "wanted_notice",
+        "title": "Truy nã đối tượng Đinh Văn Trốn", "body": "Thông báo truy nã...", "audience": {},
+        "published_at": "2025-03-01T08:00:00+07:00", "version": 1,
+        "wanted": {"full_name": "Đinh Văn Trốn", "birth_year": 1990}}, producer="posts")
+    event_dispatcher(stack.config)("posts", "posts.published", event)
+    wait_for(lambda: stack.db("tips").wanted_notices.find_one({"_id": post_id}), message="notice projection")
+    tip = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Tôi vừa nhìn thấy đối tượng truy nã dinh van tron ở quán nước phường Thanh Bình"}))["tip_code"])
+    assert tip["category"] == "wanted_sighting"
+    assert tip["wanted_notice"]["post_id"] == post_id
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("payload, status", [
+    ({"text": ""}, 422),
+    ({"text": "   "}, 422),
+    ({"text": "đ" * 100_000}, 422),
+    ({"text": "😀🙏🚓"}, 422),
+    ({"text": "Có trộm", "attachments": [{"content_type": "application/x-msdownload", "size": 100}]}, 422),
+    ({"text": "Có trộm", "attachments": [{"content_type": "image/png", "size": 50 * 1024 * 1024}]}, 422),
+    ({"text": "Có trộm", "category": "spam"}, 422),
+    ({"text": "Có trộm", "zalo_user_id": "spoofed"}, 422),
+    ({"text": "Có trộm", "$where": "1"}, 422),
+    ({"text": 42}, 422),
+    (["not", "an", "object"], 422),
+])
+def test_bad_tips_are_refused_with_a_problem_never_a_500(stack, payload, status):
+    before = stack.db("tips").tips.count_documents({})
+    problem(send_tip(stack, payload), status)
+    assert stack.db("tips").tips.count_documents({}) == before
+
+
+def test_invalid_utf8_and_malformed_json_are_400(stack):
+    for raw in (b'{"text": "C\xf3 tr\xff\xfem"}', b'{"text": "unterminated'):
+        problem(stack.client.post("/api/v1/public/tips", data=raw, content_type="application/json",
+                                  environ_base={"REMOTE_ADDR": next(_ips)}), 400)
+
+
+def test_nfd_vietnamese_is_the_same_tip_as_nfc_and_unknown_wards_are_accepted(stack):
+    text = "Có người đánh nhau gây thương tích ở phường Đông Thành tối qua"
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfd != text
+    a = tip_by_code(stack, accepted(send_tip(stack, {"text": text}))["tip_code"])
+    b = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": nfd, "ward": unicodedata.normalize("NFD", "Đông Thành")}))["tip_code"])
+    assert b["text"] == text
+    assert (a["category"], a["ward"], a["unit_id"]) == (b["category"], b["ward"], b["unit_id"]) == (
+        "violence", "dong-thanh", a["unit_id"])
+    unknown = tip_by_code(stack, accepted(send_tip(stack, {"text": "Mất trộm xe đạp ở gần nhà tôi",
+                                                           "ward": "Phường Không Tồn Tại"}))["tip_code"])
+    assert unknown["ward"] is None and unknown["ward_text"] == "Phường Không Tồn Tại"
+    assert unknown["status"] == "assigned"
+
+
+def test_public_intake_is_rate_limited_per_address(stack):
+    ip = "10.99.0.1"
+    answers = [send_tip(stack, {"text": f"Tin báo thử số {n} về trộm cắp"}, ip=ip).status_code for n in range(4)]
+    assert answers[:3] == [202, 202, 202]
+    limited = send_tip(stack, {"text": "Tin báo thử về trộm cắp"}, ip=ip)
+    body = problem(limited, 429)
+    assert int(limited.headers["Retry-After"]) >= 1 and "113" in body["detail"]
+    assert send_tip(stack, {"text": "Tin báo từ địa chỉ khác về trộm cắp"}).status_code == 202
+
+
+def test_openapi_documents_every_tips_endpoint_and_its_errors(stack):
+    spec = stack.client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    for path, method in [("/api/v1/public/tips", "post"), ("/api/v1/public/tips/{code}", "get"),
+                         ("/api/v1/public/tips/{code}/messages", "post"), ("/api/v1/webhooks/zalo", "post"),
+                         ("/api/v1/webhooks/facebook", "get"), ("/api/v1/webhooks/facebook", "post"),
+                         ("/api/v1/tips", "get"), ("/api/v1/tips/{tip_id}/reveal", "post"),
+                         ("/api/v1/routing-rules", "put"), ("/api/v1/faq/{faq_id}", "patch"),
+                         ("/api/v1/stats/tips", "get")]:
+        responses = paths[path][method]["responses"]
+        assert any(code.startswith("2") for code in responses), (path, method)
+        assert any(code.startswith("4") for code in responses), (path, method)
