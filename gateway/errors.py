@@ -74,7 +74,8 @@ def http_exception(exc):
 
 
 def service_error(exc):
-    return problem(exc.status, exc.detail, exc.errors or None)
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    return problem(exc.status, exc.detail, exc.errors or None, headers=headers)
 
 
 def service_unavailable(exc):

@@ -17,6 +17,12 @@ import pymongo
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Services started by the tests (in-process or as their own processes) seal tipster
+# identities with this key, as a deployment's would with its own.
+from services.tips.vault import generate_key  # noqa: E402
+
+os.environ.setdefault("TIPS_VAULT_KEY", generate_key())
 TEST_VHOST_PREFIX = "binhyen-test-"
 JWT_SECRET = "test-secret-" + "x" * 32
 

@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.tips.vault import generate_key
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 LOCAL_ENV = DATA / "local.env"
@@ -52,6 +54,7 @@ def local_env():
         "BINHYEN_ADMIN_USERNAME": lambda: "admin",
         "BINHYEN_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
         "BINHYEN_DEMO_PASSWORD": lambda: secrets.token_urlsafe(9),
+        "TIPS_VAULT_KEY": generate_key,
     }
     changed = False
     for key, make in wanted.items():

@@ -112,12 +112,9 @@ def can_read(actor, tip, in_scope):
 
 
 def can_reveal(actor, tip, in_scope):
-    """Who may open the sealed identity: an admin, or a triage officer in scope.
-    Unit operators and auditors never see who sent a tip."""
-    roles = _roles(actor)
-    if "admin" in roles:
-        return True
-    return bool(in_scope) and "triage_officer" in roles
+    """Who may open the sealed identity: an admin only (with a reason, audited). Nobody
+    else ever sees who sent a tip."""
+    return "admin" in _roles(actor)
 
 
 def status_label(status):

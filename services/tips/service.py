@@ -537,9 +537,7 @@ class TipsService(ServiceBase):
     def reveal_identity(self, actor, tip_id, payload):
         """Who sent a tip: admin only, with a reason; the audit entry commits before the answer."""
         data = load(schemas.Reveal(), payload or {})
-        if "admin" not in (actor.get("roles") or ()):
-            # Stricter than domain.can_reveal (which also lets an in-scope triage officer): the
-            # issue reserves this to admins.
+        if not domain.can_reveal(actor, None, True):
             raise Forbidden("Chỉ quản trị viên được xem danh tính người báo tin / only an admin may "
                             "see who sent a tip")
         result = {}

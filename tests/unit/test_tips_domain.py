@@ -191,12 +191,14 @@ def test_reveal_is_audited_and_restricted():
         domain.record_reveal(tip, OPERATOR, at(1), True, reason="Cần gọi lại người báo tin")
     with pytest.raises(Forbidden):
         domain.record_reveal(tip, AUDITOR, at(1), True, reason="Cần gọi lại người báo tin")
+    with pytest.raises(Forbidden):
+        domain.record_reveal(tip, TRIAGE, at(1), True, reason="Cần gọi lại người báo tin")
     with pytest.raises(InvalidInput):
-        domain.record_reveal(tip, TRIAGE, at(1), True, reason="   ngắn   ")
-    out = domain.record_reveal(tip, TRIAGE, at(1), True, reason="Cần gọi lại người báo tin")
+        domain.record_reveal(tip, ADMIN, at(1), True, reason="   ngắn   ")
+    out = domain.record_reveal(tip, ADMIN, at(1), True, reason="Cần gọi lại người báo tin")
     last = out["audit"][-1]
     assert (last["action"], last["actor"], last["from"], last["to"]) == (
-        "reveal_identity", "o-triage", "assigned", "assigned")
+        "reveal_identity", ADMIN["id"], "assigned", "assigned")
     assert out["status"] == "assigned"
 
 
