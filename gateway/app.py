@@ -1,10 +1,13 @@
 """The Flask app factory."""
+import http
 import logging
 
+from apispec import BasePlugin
 from flask import Flask, g, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
-from gateway import errors
+from gateway import errors, metrics
 from gateway.rpc import RpcPool
 from service_runtime import logs
 from service_runtime.config import env, secret
@@ -33,6 +36,48 @@ def _check_body(value):
                 stack.append((child, depth + 1))
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node)
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, documenting errors as they are sent: application/problem+json with
+    the `Problem` schema (flask-smorest's own would say application/json {code, status, message})."""
+    ERROR_SCHEMA = errors.Problem
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, errors.PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, errors.PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class DocumentedErrors(BasePlugin):
+    """Documents the errors every operation of a kind can answer, unless it documents them itself:
+    401/403 where a token is required, 404 for a path naming a resource, 400/413 for a body,
+    503 (with Retry-After) wherever a service is called."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            statuses = []
+            if operation.get("security"):
+                statuses += [401, 403]
+            if "{" in (path or ""):
+                statuses.append(404)
+            if "requestBody" in operation:
+                statuses += [400, 413]
+            if path not in ("/healthz", "/readyz"):
+                statuses.append(503)
+            responses = operation.setdefault("responses", {})
+            documented = {str(code) for code in responses}
+            for status in statuses:
+                if str(status) not in documented:
+                    responses[str(status)] = http.HTTPStatus(status).name
 
 
 def api_modules():
@@ -66,13 +111,15 @@ def create_app(config=None):
 
     app.extensions["rpc"] = RpcPool(app.config["AMQP_URI"], size=app.config["RPC_POOL_SIZE"],
                                     timeout=app.config["RPC_TIMEOUT_SECONDS"])
-    api = Api(app, spec_kwargs={"info": {"description": "Bình Yên: police community outreach over "
-                                                        "social networks"}})
+    api = ProblemApi(app, spec_kwargs={"info": {"description": "Bình Yên: police community outreach over "
+                                                               "social networks"},
+                                       "extra_plugins": [DocumentedErrors()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                     "bearerFormat": "JWT"})
     for module in api_modules():
         api.register_blueprint(module.blp)
     errors.register(app)  # after Api(): ours replace flask-smorest's JSON error bodies
+    metrics.register(app)
 
     @app.before_request
     def correlate_and_check():

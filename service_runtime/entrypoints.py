@@ -12,6 +12,7 @@ from nameko.rpc import rpc as nameko_rpc
 from contracts.events import InvalidEvent, producer_of, validate_event
 from contracts.rpc import ServiceError
 from service_runtime import logs
+from service_runtime.metrics import Metrics
 from service_runtime.outbox import DEAD_LETTER_EXCHANGE
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class ServiceBase:
     """Mixed into every service class. Subclasses set `name` and `store`."""
 
     correlation_id = CorrelationContext()
+    metrics = Metrics()
 
     @rpc
     def health(self):

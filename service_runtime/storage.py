@@ -129,6 +129,17 @@ class Store:
     def release_event(self, handler, event_id):
         self.db.processed_events.delete_one({"_id": f"{handler}:{event_id}", "state": "processing"})
 
+    # --- metrics (read at scrape time) -------------------------------------------------
+    def metrics(self):
+        """(name, help, labels, value) figures; services add their own to these."""
+        pending = self.db.outbox.count_documents({"sent_at": None})
+        oldest = self.db.outbox.find_one({"sent_at": None}, sort=[("_id", ASCENDING)])
+        age = (utcnow() - oldest["created_at"]).total_seconds() if oldest else 0.0
+        service = {"service": self.service_name}
+        yield "binhyen_store_up", "1 when the service's MongoDB answers", service, 1
+        yield "binhyen_outbox_backlog", "Events written but not yet published", service, pending
+        yield "binhyen_outbox_oldest_age_seconds", "Age of the oldest unpublished event", service, age
+
     # --- health ----------------------------------------------------------------------
     def health_report(self):
         started = time.monotonic()

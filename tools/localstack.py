@@ -128,8 +128,10 @@ def main():
     commands["gateway"] = [str(BIN / "gunicorn"), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
                            "gateway.wsgi:app"]
     procs = {}
+    metrics_ports = {name: 9101 + i for i, name in enumerate(SERVICES)}  # gateway: its own /metrics
     for (name, command), colour in zip(commands.items(), COLOURS):
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+        proc_env = dict(env, METRICS_PORT=str(metrics_ports[name])) if name in metrics_ports else env
+        proc = subprocess.Popen(command, env=proc_env, cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         procs[name] = proc
         threading.Thread(target=pipe_output, args=(name, colour, proc.stdout), daemon=True).start()

@@ -49,6 +49,12 @@ class PostsStore(Store):
         super().__init__(*args, **kwargs)
         self.media = gridfs.GridFS(self.db, collection="media")
 
+    def metrics(self):
+        yield from super().metrics()
+        for row in self.db.posts.aggregate([{"$group": {"_id": {"status": "$status", "kind": "$kind"},
+                                                        "n": {"$sum": 1}}}]):
+            yield "binhyen_posts", "Posts by status and kind", row["_id"], row["n"]
+
     def get(self, post_id):
         doc = self.db.posts.find_one({"_id": post_id})
         if doc is None:

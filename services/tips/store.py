@@ -90,6 +90,15 @@ class TipsStore(Store):
         "wanted_notices": [IndexModel([("open", ASCENDING)])],
     }
 
+    def metrics(self):
+        yield from super().metrics()
+        for row in self.db.tips.aggregate([{"$group": {
+                "_id": {"category": "$category", "urgency": "$urgency", "status": "$status"}, "n": {"$sum": 1}}}]):
+            labels = {key: row["_id"].get(key) or "none" for key in ("category", "urgency", "status")}
+            yield "binhyen_tips", "Tips by category, urgency and status", labels, row["n"]
+        escalated = self.db.tips.count_documents({"escalation_level": {"$gt": 0}})
+        yield "binhyen_tips_sla_breached", "Tips escalated at least once for a missed SLA", {}, escalated
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.sla = domain.sla_policy()  # from SLA_<URGENCY>_SECONDS; a bad value stops start-up
