@@ -473,6 +473,21 @@ class TipsService(ServiceBase):
         return self._change(actor, tip_id, change)
 
     @rpc
+    def retriage(self, actor, tip_id):
+        """Run triage again (after the lexicons or the ward list changed). The new
+        suggestion is kept beside the tip for the officer; its category, urgency and
+        assignment stay until someone acts on it."""
+        def change(tip, in_scope, now):
+            if not domain.can_act(actor, tip, in_scope):
+                raise Forbidden("Không có quyền / you may not act on this tip")
+            result = triage(domain.triage_text(tip), self._wards()["gazetteer"], tip.get("chosen_category"))
+            updated = dict(tip, retriage={"at": now, "by": actor["id"], "category": result.category,
+                                          "urgency": result.urgency, "ward": result.ward,
+                                          "is_spam": result.is_spam, "reasons": list(result.reasons)})
+            return updated, []
+        return self._change(actor, tip_id, change)
+
+    @rpc
     def change_status(self, actor, tip_id, payload):
         data = load(schemas.StatusChange(), payload or {})
         if data.get("reason") == "duplicate":
