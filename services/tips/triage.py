@@ -27,6 +27,7 @@ How it works, briefly:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -697,11 +698,21 @@ HOME_CITY = ("ninh binh",)
 # Matching helpers
 # ---------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=64)
+def _positions(tokens: tuple) -> dict:
+    """token -> where it occurs. Built once per text: every lexicon phrase then looks only
+    at the places its first word occurs, not at the whole text (triage runs per tip)."""
+    index: dict = {}
+    for i, t in enumerate(tokens):
+        index.setdefault(t, []).append(i)
+    return index
+
+
 def _find_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> list[int]:
+    tokens = tuple(tokens)
+    phrase = tuple(phrase)
     n = len(phrase)
-    first = phrase[0]
-    return [i for i, t in enumerate(tokens)
-            if t == first and list(tokens[i:i + n]) == list(phrase)]
+    return [i for i in _positions(tokens).get(phrase[0], ()) if tokens[i:i + n] == phrase]
 
 
 def _is_negated(tokens: Sequence[str], start: int) -> bool:
