@@ -61,12 +61,21 @@ def main():
     parser.add_argument("--channels", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
+    measure(args.channels, args.repeat, verbose=True)
+
+
+def measure(n_channels=10000, repeat=50, verbose=False):
+    """{audience label: (pure p50, pure p99, rpc p50, rpc p99, count)} in milliseconds."""
     import json
+    args = argparse.Namespace(channels=n_channels, repeat=repeat)
+    results = {}
     reference = json.loads((Path(__file__).resolve().parent.parent / "data" / "ninh-binh.json").read_text())
     units, channels = synthetic_directory(reference, args.channels)
 
-    print(f"audience resolution over {len(channels)} channels ({args.repeat} runs each)")
-    print(f"{'audience':34} {'pure p50 ms':>12} {'pure p99 ms':>12} {'RPC p50 ms':>11} {'RPC p99 ms':>11} {'count':>7}")
+    if verbose:
+        print(f"audience resolution over {len(channels)} channels ({args.repeat} runs each)")
+        print(f"{'audience':34} {'pure p50 ms':>12} {'pure p99 ms':>12} {'RPC p50 ms':>11} {'RPC p99 ms':>11} "
+              f"{'count':>7}")
 
     storage, server = None, None
     uri = os.environ.get("MONGODB_URI")
@@ -109,7 +118,9 @@ def main():
                     remote.append((time.perf_counter() - started) * 1000)
                 p50, p99 = percentiles(pure)
                 r50, r99 = percentiles(remote)
-                print(f"{label:34} {p50:12.1f} {p99:12.1f} {r50:11.1f} {r99:11.1f} {result['count']:7d}")
+                results[label] = (p50, p99, r50, r99, result["count"])
+                if verbose:
+                    print(f"{label:34} {p50:12.1f} {p99:12.1f} {r50:11.1f} {r99:11.1f} {result['count']:7d}")
     finally:
         runner.kill()
         for name in client.list_database_names():
@@ -119,6 +130,7 @@ def main():
             server.terminate()
             server.wait(timeout=15)
             shutil.rmtree(storage, ignore_errors=True)
+    return results
 
 
 if __name__ == "__main__":

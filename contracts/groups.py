@@ -15,6 +15,9 @@ CHANNEL_TYPES = ("facebook_page", "zalo_oa_group", "zalo_group_manual", "youtube
 # A credentials_ref names where a secret lives, never the secret itself.
 CREDENTIALS_REF = re.compile(r"^([A-Z][A-Z0-9_]{1,63}|file:/[\w./-]{1,200})$")
 EVENT_PATTERN = re.compile(r"^[a-z]+\.(\*|[a-z_]+)$")
+# More followers than anyone has, and well inside MongoDB's 64-bit integers (a bigger JSON
+# number would make the store fail, a 500, instead of a 422).
+FOLLOWERS_MAX = 10 ** 10
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="chỉ chữ thường, số và dấu gạch / lower-case slug")
 ID = fields.String(validate=validate.Length(1, 100))
@@ -66,7 +69,7 @@ class ChannelInput(Strict):
     external_id = fields.String(required=True, validate=validate.Length(1, 500))
     delivery = fields.String(validate=validate.OneOf(("api", "manual_relay")))
     relay_officer_id = fields.String(allow_none=True, load_default=None)
-    followers = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    followers = fields.Integer(load_default=0, validate=validate.Range(0, FOLLOWERS_MAX))
     status = fields.String(load_default="active", validate=validate.OneOf(("active", "inactive")))
     credentials_ref = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(
         CREDENTIALS_REF, error="tên biến môi trường (VD: ZALO_OA_TOKEN) hoặc file:/đường/dẫn, "
@@ -86,7 +89,7 @@ class ChannelPatch(Strict):
     kind = fields.String(allow_none=True)
     ward = fields.String(allow_none=True)
     relay_officer_id = fields.String(allow_none=True)
-    followers = fields.Integer(validate=validate.Range(min=0))
+    followers = fields.Integer(validate=validate.Range(0, FOLLOWERS_MAX))
     status = fields.String(validate=validate.OneOf(("active", "inactive")))
     credentials_ref = fields.String(allow_none=True, validate=validate.Regexp(CREDENTIALS_REF))
 

@@ -4,10 +4,10 @@ import logging
 
 from apispec import BasePlugin
 from flask import Flask, g, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
-from gateway import errors, metrics
+from gateway import auth, errors, metrics
 from gateway.rpc import RpcPool
 from service_runtime import logs
 from service_runtime.config import env, secret
@@ -16,6 +16,11 @@ from service_runtime.validation import nfc_strings
 logger = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 32
+
+# webargs drops unknown query parameters (EXCLUDE) whatever the schema says; let each schema's
+# Meta.unknown decide (ours say RAISE), so `?status[$ne]=x` is a 422, not silently ignored.
+Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION = {
+    **Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
 
 class BadBody(Exception):
@@ -58,12 +63,17 @@ class ProblemApi(Api):
 class DocumentedErrors(BasePlugin):
     """Documents the errors every operation of a kind can answer, unless it documents them itself:
     401/403 where a token is required, 404 for a path naming a resource, 400/413 for a body,
-    503 (with Retry-After) wherever a service is called."""
+    503 (with Retry-After) wherever a service is called. An error documented with a description
+    only (`alt_response(409, description=...)`) gets its body: application/problem+json."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for operation in (operations or {}).values():
             if not isinstance(operation, dict):
                 continue
+            for code, response in operation.get("responses", {}).items():
+                if str(code)[:1] in ("4", "5") and isinstance(response, dict) and "content" not in response:
+                    # "Problem": the name ProblemApi's error responses registered errors.Problem under
+                    response["content"] = {errors.PROBLEM: {"schema": "Problem"}}
             statuses = []
             if operation.get("security"):
                 statuses += [401, 403]
@@ -126,7 +136,11 @@ def create_app(config=None):
         cid = request.headers.get("X-Request-ID", "")[:64] or logs.new_correlation_id()
         logs.set_correlation_id(cid)
         g.correlation_id = cid
-        if request.mimetype == "application/json" and request.method in ("POST", "PUT", "PATCH"):
+        view = app.view_functions.get(request.endpoint)
+        if request.method != "OPTIONS" and getattr(view, "required_roles", None) is not None:
+            auth.authorize(view.required_roles)  # 401/403 before anything in the request is read
+        # is_json: application/json and any +json type (webargs and get_json read those too).
+        if request.is_json and request.method in ("POST", "PUT", "PATCH"):
             try:
                 body = request.get_json(silent=True)  # malformed JSON is left to the schema: 400
                 _check_body(body)

@@ -3,6 +3,7 @@ import json
 import logging
 
 from flask import Response
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -12,6 +13,15 @@ from gateway.rpc import ServiceUnavailable
 logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+
+
+class Problem(Schema):
+    """application/problem+json (RFC 9457), as every error of this API (documented as such in OpenAPI)."""
+    type = fields.String()
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.Dict(metadata={"description": "field -> messages"})
 
 # Titles in Vietnamese with English alongside: API clients read the English, officers the Vietnamese.
 TITLES = {

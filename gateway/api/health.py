@@ -2,6 +2,7 @@
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 from kombu import Connection
+from marshmallow import Schema, fields
 
 from gateway.rpc import ServiceUnavailable
 
@@ -10,7 +11,25 @@ blp = Blueprint("health", __name__, description="Liveness and readiness")
 SERVICES = ("groups", "posts", "notify", "tips")
 
 
+class Alive(Schema):
+    status = fields.String(required=True)
+
+
+class Check(Schema):
+    ok = fields.Boolean(required=True)
+    error = fields.String()
+    mongodb = fields.Dict()
+    outbox = fields.Dict()
+
+
+class Readiness(Schema):
+    status = fields.String(required=True, metadata={"description": "ready | unavailable"})
+    down = fields.List(fields.String(), required=True, metadata={"description": "what is not ok"})
+    checks = fields.Dict(keys=fields.String(), values=fields.Nested(Check), required=True)
+
+
 @blp.route("/healthz")
+@blp.response(200, Alive)
 @blp.doc(summary="The gateway process is alive")
 def healthz():
     return jsonify(status="ok")
@@ -26,8 +45,9 @@ def broker_state(amqp_uri):
 
 
 @blp.route("/readyz")
-@blp.doc(summary="Broker, MongoDB and every service answer in time",
-         responses={"503": {"description": "Something is down; the body names it"}})
+@blp.response(200, Readiness)
+@blp.alt_response(503, schema=Readiness, description="Something is down; the body names it (see Retry-After)")
+@blp.doc(summary="Broker, MongoDB and every service answer in time")
 def readyz():
     checks = {"broker": broker_state(current_app.config["AMQP_URI"])}
     if checks["broker"]["ok"]:

@@ -30,7 +30,7 @@ def if_match(required):
                                        "post's version (from its ETag)", {"If-Match": ["missing"]})
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # int64, not "٣" or 5,000 digits
         raise PreconditionRequired("If-Match phải là số phiên bản / If-Match must be the version number",
                                    {"If-Match": ["not a version"]})
     return int(value)

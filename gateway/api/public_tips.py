@@ -26,18 +26,12 @@ SECRET_HEADER = "X-Tip-Secret"
 MAX_CLIENTS = 50_000  # buckets kept per worker before idle ones are dropped
 
 
-class Problem(Schema):
-    """application/problem+json (RFC 9457), as every error of this API."""
-    type = fields.String()
-    title = fields.String(required=True)
-    status = fields.Integer(required=True)
-    detail = fields.String()
-    errors = fields.Dict(metadata={"description": "field -> messages"})
+Problem = errors.Problem  # one schema for every error (documented once, in gateway.errors)
 
 
 def problem_doc(status, description):
     return {"status_code": status, "description": description, "schema": Problem,
-            "content_type": "application/problem+json"}
+            "content_type": errors.PROBLEM}
 
 
 class SecretHeader(Schema):

@@ -91,14 +91,14 @@ def signed_json(ok):
         raise BadSignature("Chữ ký không hợp lệ / missing or invalid signature")
     try:
         return json.loads(request.get_data())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise InvalidInput("JSON không đọc được / malformed JSON", {"_body": ["malformed JSON"]})
 
 
 def raw_timestamp(raw_body):
     try:
         data = json.loads(raw_body)
-    except ValueError:
+    except (ValueError, RecursionError):  # read before the signature is checked: anyone can send this
         return None
     return data.get("timestamp") if isinstance(data, dict) else None
 

@@ -40,6 +40,11 @@ def ref(post):
             "version": post["version"]}
 
 
+def pick(header_version, body_version):
+    """If-Match wins over the body's expected_version; a version 0 is a version (stale), not absent."""
+    return header_version if header_version is not None else body_version
+
+
 def split_version(payload):
     payload = dict(payload or {})
     return payload.pop("expected_version", None), payload
@@ -100,14 +105,14 @@ class PostsService(ServiceBase):
         version, changes = split_version(load(schemas.PostEdit(), payload))
         self._check_media(changes.get("media", []))
         post = self.store.get(post_id)
-        new = domain.edit(post, actor, utcnow(), changes, expected_version or version)
+        new = domain.edit(post, actor, utcnow(), changes, pick(expected_version, version))
         return view(self.store.save(new, post["version"]) if new is not post else post, actor)
 
     @rpc
     def submit(self, actor, post_id, payload=None, expected_version=None):
         version, _ = split_version(load(schemas.Transition(), payload or {}))
         post = self.store.get(post_id)
-        new = domain.submit(post, actor, utcnow(), expected_version or version)
+        new = domain.submit(post, actor, utcnow(), pick(expected_version, version))
         new.update(self._audience_counts(new))
         return view(self.store.save(new, post["version"], [("posts.submitted", ref(new))]), actor)
 
@@ -117,7 +122,7 @@ class PostsService(ServiceBase):
         post = self.store.get(post_id)
         counts = self._audience_counts(post)
         summary = {"count": counts["audience_count"], "by_type": counts["audience_by_type"]}
-        new = domain.approve(post, actor, utcnow(), summary, expected_version or version)
+        new = domain.approve(post, actor, utcnow(), summary, pick(expected_version, version))
         if new["version"] == post["version"]:
             return view(post, actor)  # the same moderator approving again counts once
         new.update(counts)
@@ -142,7 +147,7 @@ class PostsService(ServiceBase):
     @rpc
     def publish(self, actor, post_id, payload=None, expected_version=None):
         version, _ = split_version(load(schemas.Transition(), payload or {}))
-        return view(self._publish(self.store.get(post_id), actor, expected_version or version), actor)
+        return view(self._publish(self.store.get(post_id), actor, pick(expected_version, version)), actor)
 
     def _publish(self, post, actor, expected_version=None):
         counts = self._audience_counts(post)
