@@ -10,6 +10,21 @@ from contracts.events import exchange_name, producer_of
 # (consumer service, handler method, event type)
 CONSUMERS = [
     ("tips", "on_unit_created", "groups.unit_created"),
+    ("tips", "on_post_published", "posts.published"),
+    ("tips", "on_post_retracted", "posts.retracted"),
+    ("tips", "on_wanted_resolved", "posts.wanted_resolved"),
+    ("posts", "on_delivery_succeeded", "notify.delivery_succeeded"),
+    ("posts", "on_delivery_failed", "notify.delivery_failed"),
+    ("posts", "on_delivery_dead", "notify.delivery_dead"),
+    ("posts", "on_relay_task_created", "notify.relay_task_created"),
+    ("notify", "on_post_published", "posts.published"),
+    ("notify", "on_post_retracted", "posts.retracted"),
+    ("notify", "on_wanted_resolved", "posts.wanted_resolved"),
+    ("notify", "on_tip_assigned", "tips.assigned"),
+    ("notify", "on_tip_escalated", "tips.escalated"),
+    ("notify", "on_tip_triaged", "tips.triaged"),
+    ("notify", "on_tip_status_changed", "tips.status_changed"),
+    ("notify", "on_tip_reply_sent", "tips.reply_sent"),
 ]
 
 

@@ -16,6 +16,8 @@ Wire formats (what the adapters in services/notify/adapters speak):
     PUT    <Location>                                    -> 200 {"id": ...}
     DELETE /youtube/v3/videos?id=...                     -> 204
     POST   /webhooks/<name>                              records, 200
+    POST   /v3.0/oa/message/cs                           Zalo OA message to one user (recipient.user_id)
+    POST   /{version}/me/messages?access_token=...       Facebook Send API (recipient.id, message.text)
     SMTP   any recipient                                 records the message
 
 Channel keys (what config and /_sandbox/received?channel= name): the page id, the Zalo
@@ -69,6 +71,7 @@ MAX_RECORDS = 200_000      # kept in memory; the oldest go first
 TEXT_LIMIT = 64 * 1024     # characters of a text body kept in a record
 SECRET_HEADERS = {"authorization", "access_token", "cookie", "proxy-authorization"}
 GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)(/feed)?/?$")
+GRAPH_MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/me/messages/?$")
 
 
 def _now_iso():
@@ -335,6 +338,10 @@ class SandboxApp:
             return self.webhook(req, path[len("/webhooks/"):])
         if path == "/v3.0/oa/group/message" and method == "POST":
             return self.zalo_group_message(req)
+        if path == "/v3.0/oa/message/cs" and method == "POST":
+            return self.zalo_user_message(req)
+        if GRAPH_MESSAGES_PATH.match(path) and method == "POST":
+            return self.graph_send_message(req)
         if path.rstrip("/") == "/upload/youtube/v3/videos":
             if method == "POST":
                 return self.youtube_start_upload(req)
@@ -415,6 +422,38 @@ class SandboxApp:
         summary = body if body is not None else req.body.decode("utf-8", "replace")[:TEXT_LIMIT]
         return self.platform_call(req, "zalo", "zalo", group_id or "?", req.headers.get("access_token"),
                                   summary, succeed)
+
+    def zalo_user_message(self, req):
+        """Zalo OA consultation message to one user (a tipster who wrote to the OA)."""
+        body = req.json()
+        user_id = ((body or {}).get("recipient") or {}).get("user_id") if isinstance(body, dict) else None
+        text = ((body or {}).get("message") or {}).get("text") if isinstance(body, dict) else None
+
+        def succeed():
+            if not user_id or not text:
+                return Response(200, {"error": -201, "message": "Invalid parameters: recipient.user_id and "
+                                                                "message.text are required"})
+            return Response(200, {"error": 0, "message": "Success",
+                                  "data": {"message_id": uuid.uuid4().hex, "user_id": user_id}})
+
+        summary = body if body is not None else req.body.decode("utf-8", "replace")[:TEXT_LIMIT]
+        return self.platform_call(req, "zalo", "zalo", user_id or "?", req.headers.get("access_token"),
+                                  summary, succeed)
+
+    # --- Facebook Send API (Messenger) ------------------------------------------------------------
+    def graph_send_message(self, req):
+        body = req.json()
+        recipient = ((body or {}).get("recipient") or {}).get("id") if isinstance(body, dict) else None
+        text = ((body or {}).get("message") or {}).get("text") if isinstance(body, dict) else None
+        token = req.query.get("access_token") or req.bearer()
+
+        def succeed():
+            if not recipient or not text:
+                return error_response("graph", {"code": 100, "message": "(#100) recipient.id and message.text "
+                                                                        "are required"})
+            return Response(200, {"recipient_id": recipient, "message_id": f"m_{uuid.uuid4().hex}"})
+
+        return self.platform_call(req, "facebook", "graph", recipient or "?", token, body, succeed)
 
     # --- YouTube -------------------------------------------------------------------------------
     def youtube_start_upload(self, req):

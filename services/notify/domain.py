@@ -267,6 +267,10 @@ class TokenBucket:
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
+    def refund(self):
+        """Give back a token taken by a caller who decided not to wait for it."""
+        self.tokens = min(self.burst, self.tokens + 1)
+
 
 # --- the delivery state machine ------------------------------------------------------------
 # One delivery per post x channel. (state, event) -> new state; anything else is refused.
@@ -281,6 +285,7 @@ DELIVERY_TRANSITIONS = {
     ("sending", "reauthorize"): "reauth_wait",
     ("sending", "permanent_failure"): "failed",
     ("sending", "retries_exhausted"): "dead",
+    ("sending", "deferred"): "pending",            # paced by a token bucket: back in the queue, no attempt
     ("pending", "cancel"): "cancelled",            # the post was retracted before it went out
     ("retry_wait", "cancel"): "cancelled",
     ("reauth_wait", "cancel"): "cancelled",
@@ -317,3 +322,206 @@ def failure_event(error_class, attempts_made, max_attempts=MAX_ATTEMPTS):
     if event == "retry" and attempts_made >= max_attempts:
         return "retries_exhausted"
     return event
+
+
+# --- after a send: what the delivery becomes ------------------------------------------------
+
+# An operator's retry re-opens a delivery the engine has given up on (the content or the
+# token was fixed). Final for the engine, not for the officer: so it is not a transition.
+REOPENABLE = frozenset({"failed", "dead", "reauth_wait"})
+
+# The event announcing a delivery's new state (None: nothing to announce yet).
+OUTCOME_EVENTS = {"sent": "notify.delivery_succeeded", "failed": "notify.delivery_failed",
+                  "dead": "notify.delivery_dead", "reauth_wait": "notify.delivery_failed",
+                  "relay_pending": "notify.relay_task_created"}
+# States that need a person: the alert kind raised for the publishing unit.
+ALERT_FOR_STATE = {"dead": "delivery_dead", "reauth_wait": "reauthorize"}
+ERROR_TEXT_MAX = 1000
+
+
+def reopen(state):
+    """The state an operator's retry puts a delivery in, or IllegalTransition."""
+    if state not in REOPENABLE:
+        raise IllegalTransition(state, "manual_retry")
+    return "pending"
+
+
+def settle(attempts_made, now, *, external_id=None, relay_required=False, error=None, duration_ms=None,
+           max_attempts=MAX_ATTEMPTS, backoff_base=BACKOFF_BASE_SECONDS, backoff_cap=BACKOFF_CAP_SECONDS,
+           rng=random.random):
+    """What a finished send does to a delivery in `sending`.
+
+    attempts_made counts this attempt; error is None or (error_class, message, retry_after).
+    Returns {status, attempt, next_attempt_at, external_id, error_class, error}.
+    """
+    attempt = {"at": now, "duration_ms": duration_ms, "error_class": None, "error": None}
+    if error is None:
+        event = "relay_required" if relay_required else "succeeded"
+        attempt["outcome"] = "relay_required" if relay_required else "ok"
+        return {"status": transition("sending", event), "attempt": attempt, "next_attempt_at": None,
+                "external_id": external_id, "error_class": None, "error": None}
+    error_class, message, retry_after = error
+    error_class = ErrorClass(error_class)
+    message = (message or "")[:ERROR_TEXT_MAX]
+    attempt.update(outcome=error_class.value, error_class=error_class.value, error=message)
+    status = transition("sending", failure_event(error_class, attempts_made, max_attempts))
+    next_at = None
+    if status == "retry_wait":
+        delay = max(backoff_seconds(attempts_made, base=backoff_base, cap=backoff_cap, rng=rng), retry_after or 0.0)
+        next_at = now + timedelta(seconds=delay)
+    return {"status": status, "attempt": attempt, "next_attempt_at": next_at, "external_id": None,
+            "error_class": error_class.value, "error": message}
+
+
+# --- pacing a fan-out -------------------------------------------------------------------------
+
+def plan_send_times(channels, now, limit_for):
+    """When each channel's first attempt may go, so that no bucket is asked for more than its
+    rate: the k-th send of a bucket waits (k - burst + 1) / rate seconds. 1,026 Zalo groups
+    behind one OA token at 10/s are spread over ~100 s instead of all being claimed now and
+    waiting inside the worker. `limit_for(channel_type)` -> RateLimit or None."""
+    sent_per_bucket = {}
+    times = []
+    for channel in channels:
+        limit = limit_for(channel["type"])
+        if limit is None:
+            times.append(now)
+            continue
+        key = rate_bucket_key(channel)
+        k = sent_per_bucket.get(key, 0)
+        sent_per_bucket[key] = k + 1
+        times.append(now + timedelta(seconds=max(0, k - limit.burst + 1) / limit.per_second))
+    return times
+
+
+# --- what goes out --------------------------------------------------------------------------
+
+# A channel type with no override of its own uses its family's (a manual Zalo group reads
+# the Zalo text).
+OVERRIDE_FALLBACK = {"zalo_group_manual": "zalo_oa_group", "manual_relay": "zalo_oa_group"}
+
+
+def post_text(publication, channel_type):
+    overrides = publication.get("channel_overrides") or {}
+    text = overrides.get(channel_type) or overrides.get(OVERRIDE_FALLBACK.get(channel_type, ""))
+    if text:
+        return text
+    return f"{publication['title']}\n\n{publication.get('body') or ''}".strip()
+
+
+def message_for(channel, publication):
+    """The message an adapter sends to `channel` for a stored publication (a post, an event,
+    an alert or a reply). Webhooks send the envelope; everyone else reads text."""
+    if publication["kind"] == "post":
+        text = post_text(publication, channel["type"])
+        title = publication["title"]
+    else:
+        text = publication.get("text") or ""
+        title = publication.get("title") or text.split("\n", 1)[0][:120]
+    return {"text": text, "title": title, "subject": f"[Bình Yên] {title}"[:200],
+            "envelope": publication.get("envelope")}
+
+
+EVENT_TITLES = {
+    "posts.published": "Bài đăng mới / new post",
+    "posts.retracted": "Bài đăng đã được gỡ / post retracted",
+    "posts.wanted_resolved": "Thông báo truy nã đã kết thúc / wanted notice resolved",
+    "tips.triaged": "Tin báo đã được phân loại / tip triaged",
+    "tips.assigned": "Tin báo được giao cho đơn vị / tip assigned to the unit",
+    "tips.escalated": "Tin báo quá hạn, đã chuyển cấp / tip escalated (not acknowledged in time)",
+    "tips.status_changed": "Tin báo đổi trạng thái / tip status changed",
+}
+
+
+def event_text(envelope):
+    """Plain text for an event delivered to a unit's e-mail or Zalo group."""
+    title = EVENT_TITLES.get(envelope["type"], envelope["type"])
+    lines = [f"[Bình Yên] {title}"]
+    for key, value in sorted((envelope.get("data") or {}).items()):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != "":
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines)[:2000]
+
+
+ALERT_TEXTS = {
+    "delivery_dead": "Không gửi được tới kênh {channel} sau {attempts} lần thử: {error} / "
+                     "delivery to {channel} gave up after {attempts} attempts",
+    "reauthorize": "Mã truy cập của kênh {channel} hết hạn hoặc không hợp lệ, cần cấp lại rồi bấm gửi lại: {error} / "
+                   "the token of {channel} must be renewed, then retry",
+    "relay_task": "Nhiệm vụ mới: đăng bài vào nhóm Zalo {channel} rồi xác nhận bằng đường dẫn / "
+                  "new relay task: post to {channel} and confirm with the permalink",
+    "take_down_task": "Nhiệm vụ mới: gỡ bài khỏi {channel} / new task: take the post down from {channel}",
+    "relay_reminder": "Nhắc việc: nhiệm vụ đăng bài vào {channel} chưa được xác nhận / "
+                      "reminder: the relay task for {channel} is not confirmed yet",
+    "relay_overdue": "Quá hạn: nhiệm vụ đăng bài vào {channel} chưa được thực hiện / "
+                     "overdue: the relay task for {channel} was not done",
+    "tip_assigned": "Tin báo {tip_code} đã được giao cho đơn vị / tip {tip_code} was assigned to your unit",
+    "tip_escalated": "Tin báo {tip_code} quá hạn, chuyển lên cấp {level} / tip {tip_code} escalated to level {level}",
+}
+
+
+def alert_text(kind, **details):
+    values = {"channel": "?", "attempts": "?", "error": "", "tip_code": "?", "level": "?"}
+    values.update({k: v for k, v in details.items() if v is not None})
+    return ALERT_TEXTS[kind].format(**values)
+
+
+# --- retraction -----------------------------------------------------------------------------
+
+# How a sent delivery is undone, by channel type: the platform's delete API, a manual
+# take-down task (no delete API), the retraction event sent to the partner (who removes
+# it themselves), or nothing (mail cannot be recalled; a reply stays with the tipster).
+RETRACTION = {
+    "facebook_page": "api",
+    "youtube_channel": "api",
+    "zalo_oa_group": "take_down_task",
+    "zalo_group_manual": "take_down_task",
+    "manual_relay": "take_down_task",
+    "webhook": "notify_partner",
+    "email": "nothing",
+    "zalo_oa_user": "nothing",
+    "facebook_messenger": "nothing",
+}
+
+
+def retraction_for(channel_type):
+    return RETRACTION.get(channel_type, "take_down_task")
+
+
+# Deliveries not yet out when their post is retracted: cancelled, never sent.
+CANCELLABLE = ("pending", "retry_wait", "reauth_wait", "relay_pending")
+
+
+# --- relay tasks ------------------------------------------------------------------------------
+
+def relay_deadlines(now, remind_seconds):
+    """(remind_at, overdue_at): a reminder after one period, overdue after the second."""
+    return now + timedelta(seconds=remind_seconds), now + timedelta(seconds=2 * remind_seconds)
+
+
+def may_confirm(task, actor):
+    """The task's officer, an admin, or (a task with no named officer) an operator of its unit."""
+    roles = set(actor.get("roles") or ())
+    if "admin" in roles:
+        return True
+    if task.get("officer_id"):
+        return task["officer_id"] == actor.get("id")
+    return bool(task.get("unit_id")) and task["unit_id"] == actor.get("unit_id") and "unit_operator" in roles
+
+
+# --- the per-post summary -----------------------------------------------------------------------
+
+def summarise(rows, post_id):
+    """{total, by_status, by_channel_type: {type: {total, by_status}}, relay_open} of
+    [{channel_type, status}]."""
+    summary = {"post_id": post_id, "total": 0, "by_status": {}, "by_channel_type": {}, "relay_open": 0}
+    for row in rows:
+        status, channel_type = row["status"], row["channel_type"]
+        summary["total"] += 1
+        summary["by_status"][status] = summary["by_status"].get(status, 0) + 1
+        per_type = summary["by_channel_type"].setdefault(channel_type, {"total": 0, "by_status": {}})
+        per_type["total"] += 1
+        per_type["by_status"][status] = per_type["by_status"].get(status, 0) + 1
+        if status in ("relay_pending", "retract_pending"):
+            summary["relay_open"] += 1
+    return summary

@@ -1,6 +1,506 @@
-"""Notify: MongoDB access (database `<prefix>notify`)."""
-from service_runtime.storage import Store
+"""Notify: MongoDB access (database `<prefix>notify`).
+
+Collections:
+  publications        what is being delivered, once per post publication / event / alert / reply
+  audience_snapshots  the channel list a publication resolved to, as it was at that moment
+  deliveries          one per publication x channel (unique), the work queue of the engine
+  relay_tasks         manual posts and take-downs an officer does by hand
+  alerts              what a unit or officer must be told (delivered by a timer)
+
+A delivery changes state together with the event announcing it, in one transaction.
+"""
+import uuid
+from datetime import timedelta
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from contracts.events import make_event
+from contracts.rpc import Conflict, NotFound
+from service_runtime import logs
+from service_runtime.pagination import page
+from service_runtime.storage import Store, utcnow
+from services.notify import domain
+
+CLAIMABLE = ("pending", "retry_wait")
+CHANNEL_FIELDS = ("id", "name", "type", "unit_id", "kind", "ward", "delivery", "external_id", "relay_officer_id",
+                  "credentials_ref")
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def new_id():
+    return uuid.uuid4().hex
+
+
+def channel_snapshot(channel):
+    return {field: channel.get(field) for field in CHANNEL_FIELDS}
+
+
+def delivery_view(doc, with_attempts=False):
+    view = {
+        "id": doc["_id"], "publication_id": doc["publication_id"], "post_id": doc.get("post_id"),
+        "kind": doc.get("kind", "post"), "event_type": doc.get("event_type"),
+        "channel_id": doc["channel_id"], "channel_type": doc["channel_type"],
+        "channel_name": (doc.get("channel") or {}).get("name"), "unit_id": doc.get("unit_id"),
+        "publishing_unit": doc.get("publishing_unit"), "status": doc["status"],
+        "attempt_count": doc.get("attempt_count", 0), "external_id": doc.get("external_id"),
+        "last_error_class": doc.get("last_error_class"), "last_error": doc.get("last_error"),
+        "next_attempt_at": iso(doc.get("next_attempt_at")), "relay_task_id": doc.get("relay_task_id"),
+        "created_at": iso(doc["created_at"]), "updated_at": iso(doc.get("updated_at")),
+        "sent_at": iso(doc.get("sent_at")),
+    }
+    if with_attempts:
+        view["attempts"] = [dict(a, at=iso(a["at"])) for a in doc.get("attempts", [])]
+    return view
+
+
+def relay_task_view(doc):
+    view = {key: doc.get(key) for key in ("purpose", "status", "delivery_id", "publication_id", "post_id",
+                                          "channel_id", "channel_type", "channel_name", "group_id", "officer_id",
+                                          "unit_id", "text", "external_id", "permalink", "confirmed_by")}
+    view["id"] = doc["_id"]
+    for key in ("created_at", "remind_at", "overdue_at", "reminded_at", "confirmed_at"):
+        view[key] = iso(doc.get(key))
+    return view
+
+
+def outcome_data(doc):
+    """notify.delivery_* data of a delivery document."""
+    return {"delivery_id": doc["_id"], "publication_id": doc["publication_id"], "post_id": doc.get("post_id"),
+            "channel_id": doc["channel_id"], "channel_type": doc["channel_type"], "status": doc["status"],
+            "attempts": doc.get("attempt_count", 0), "external_id": doc.get("external_id"),
+            "error_class": doc.get("last_error_class"), "error": doc.get("last_error"),
+            "unit": doc.get("publishing_unit")}
 
 
 class NotifyStore(Store):
-    indexes = {}
+    indexes = {
+        "deliveries": [
+            IndexModel([("publication_id", ASCENDING), ("channel_id", ASCENDING)], unique=True),
+            IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),   # the work queue
+            IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)]),       # lost leases
+            IndexModel([("claim_token", ASCENDING)]),
+            IndexModel([("post_id", ASCENDING)]),
+            IndexModel([("channel_type", ASCENDING)]),
+            IndexModel([("unit_id", ASCENDING)]),
+            IndexModel([("has_side_effects", ASCENDING)]),
+            IndexModel([("retract_requested", ASCENDING)]),
+        ],
+        "relay_tasks": [
+            IndexModel([("delivery_id", ASCENDING), ("purpose", ASCENDING)], unique=True),
+            IndexModel([("officer_id", ASCENDING), ("status", ASCENDING)]),
+            IndexModel([("unit_id", ASCENDING), ("status", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("remind_at", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("overdue_at", ASCENDING)]),
+        ],
+        "audience_snapshots": [IndexModel([("post_id", ASCENDING)])],
+        "alerts": [IndexModel([("delivered", ASCENDING), ("created_at", ASCENDING)]),
+                   IndexModel([("unit_id", ASCENDING), ("created_at", ASCENDING)])],
+    }
+
+    # --- publications and their deliveries ---------------------------------------------------
+    def save_publication(self, publication):
+        """Store what is delivered (once: a repeated event changes nothing)."""
+        doc = dict(publication, created_at=utcnow())
+        self.db.publications.update_one({"_id": doc.pop("_id")}, {"$setOnInsert": doc}, upsert=True)
+
+    def get_publication(self, publication_id):
+        return self.db.publications.find_one({"_id": publication_id})
+
+    def save_audience_snapshot(self, publication_id, post_id, spec, audience):
+        try:
+            self.db.audience_snapshots.insert_one({
+                "_id": publication_id, "post_id": post_id, "spec": spec, "count": audience["count"],
+                "by_type": audience["by_type"], "channels": [channel_snapshot(c) for c in audience["channels"]],
+                "resolved_at": utcnow()})
+        except DuplicateKeyError:
+            pass  # the event came again: the first snapshot stands
+
+    def get_audience_snapshot(self, publication_id):
+        return self.db.audience_snapshots.find_one({"_id": publication_id})
+
+    def create_deliveries(self, publication, channels, send_times):
+        """One pending delivery per channel; (publication, channel) pairs that exist are
+        left alone, so handling the same event twice creates nothing new. Returns the count
+        created."""
+        now = utcnow()
+        docs = []
+        for channel, send_at in zip(channels, send_times):
+            docs.append({
+                "_id": new_id(), "publication_id": publication["_id"], "post_id": publication.get("post_id"),
+                "kind": publication["kind"], "event_type": publication.get("event_type"),
+                "channel_id": channel["id"], "channel_type": channel["type"], "unit_id": channel.get("unit_id"),
+                "publishing_unit": publication.get("unit"), "channel": channel_snapshot(channel),
+                "status": "pending", "next_attempt_at": send_at, "attempts": [], "attempt_count": 0,
+                "attempts_before_retry": 0, "claims": 0, "created_at": now, "updated_at": now})
+        if not docs:
+            return 0
+        try:
+            return len(self.db.deliveries.insert_many(docs, ordered=False).inserted_ids)
+        except BulkWriteError as exc:
+            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                raise
+            return exc.details.get("nInserted", 0)
+
+    # --- the work queue ----------------------------------------------------------------------
+    def claim_deliveries(self, owner, limit, lease_seconds):
+        """Take up to `limit` deliveries that are due, or whose worker lost its lease, for
+        `owner`. One conditional update_many: each document goes to exactly one claimant."""
+        now = utcnow()
+        due = {"status": {"$in": list(CLAIMABLE)}, "next_attempt_at": {"$lte": now},
+               "retract_requested": {"$ne": True}}
+        stale = {"status": "sending", "lease_until": {"$lt": now}}
+        ids = [d["_id"] for d in self.db.deliveries.find(stale, {"_id": 1}, limit=limit)]
+        if len(ids) < limit:
+            ids += [d["_id"] for d in self.db.deliveries.find(due, {"_id": 1}, limit=limit - len(ids))]
+        if not ids:
+            return []
+        token = new_id()
+        self.db.deliveries.update_many(
+            {"_id": {"$in": ids}, "$or": [due, stale]},
+            {"$set": {"status": "sending", "owner": owner, "claim_token": token, "claimed_at": now,
+                      "lease_until": now + timedelta(seconds=lease_seconds)}, "$inc": {"claims": 1}})
+        return list(self.db.deliveries.find({"claim_token": token}))
+
+    def next_due_at(self):
+        doc = self.db.deliveries.find_one({"status": {"$in": list(CLAIMABLE)}}, {"next_attempt_at": 1},
+                                          sort=[("next_attempt_at", ASCENDING)])
+        return doc["next_attempt_at"] if doc else None
+
+    def record_outcomes(self, outcomes, relay_remind_seconds):
+        """Write finished sends: one bulk command, no multi-document transaction.
+
+        Each delivery's new state and what it causes (its event, a relay task, an alert) go
+        into the same document (`side_effects`), atomically; `forward_side_effects` then
+        inserts them where they belong (idempotent ids) and clears them. SecantusDB stalls
+        an update_many (the claim) behind any open multi-statement transaction on the same
+        collection, so the hot path uses none.
+
+        `outcomes`: [(claimed delivery doc, settlement from domain.settle, or {"deferred_until": t})].
+        A delivery whose claim was taken over (lost lease) matches nothing and is left to its
+        new owner. Returns how many were written."""
+        updates = []
+        for doc, result in outcomes:
+            update = self._settled(doc, result, relay_remind_seconds)
+            updates.append(UpdateOne({"_id": doc["_id"], "status": "sending", "claim_token": doc["claim_token"]},
+                                     update))
+        if not updates:
+            return 0
+        return self.db.deliveries.bulk_write(updates, ordered=False).matched_count
+
+    def _settled(self, doc, result, relay_remind_seconds):
+        """The update that settles one outcome, its side effects carried in the document."""
+        now = utcnow()
+        release = {"owner": None, "claim_token": None, "lease_until": None, "updated_at": now}
+        if "deferred_until" in result:  # paced: back in the queue, no attempt made
+            return {"$set": dict(release, status=domain.transition("sending", "deferred"),
+                                 next_attempt_at=result["deferred_until"])}
+        status = result["status"]
+        changes = dict(release, status=status, next_attempt_at=result["next_attempt_at"],
+                       last_error_class=result["error_class"], last_error=result["error"])
+        if status == "sent":
+            changes.update(external_id=result["external_id"], sent_at=now)
+        attempt = dict(result["attempt"], by=doc.get("owner"))
+        after = dict(doc, **changes, attempt_count=doc.get("attempt_count", 0) + 1)
+        effects = []
+        if status == "relay_pending":
+            changes["relay_task_id"] = after["relay_task_id"] = f"{doc['_id']}:post"
+            task, event, alert = self._relay_task(after, after["relay_task_id"], "post", relay_remind_seconds,
+                                                 text=result.get("relay_text"))
+            effects += [self._effect("relay_tasks", task), self._event_effect(*event),
+                        self._effect("alerts", alert)]
+        elif status in domain.OUTCOME_EVENTS:
+            effects.append(self._event_effect(domain.OUTCOME_EVENTS[status], outcome_data(after)))
+        if status in domain.ALERT_FOR_STATE:
+            kind = domain.ALERT_FOR_STATE[status]
+            channel = after.get("channel") or {}
+            alert = self._alert_doc(kind, after.get("publishing_unit") or channel.get("unit_id"),
+                                    domain.alert_text(kind, channel=channel.get("name"),
+                                                      attempts=after["attempt_count"], error=after.get("last_error")),
+                                    delivery_id=after["_id"], post_id=after.get("post_id"))
+            effects.append(self._effect("alerts", alert))
+        update = {"$set": changes, "$push": {"attempts": attempt}, "$inc": {"attempt_count": 1}}
+        if effects:
+            changes["has_side_effects"] = True
+            update["$push"]["side_effects"] = {"$each": effects}
+        return update
+
+    @staticmethod
+    def _effect(collection, doc):
+        return {"collection": collection, "doc": doc}
+
+    def _event_effect(self, event_type, data):
+        envelope = make_event(event_type, data, producer=self.service_name,
+                              correlation_id=logs.current_correlation_id())
+        return self._effect("outbox", {"event_id": envelope["id"], "envelope": envelope, "created_at": utcnow(),
+                                       "sent_at": None})
+
+    def forward_side_effects(self, limit=500):
+        """Insert the events, relay tasks and alerts deliveries carry, then clear them.
+        Safe to repeat and to run in several processes: every insert has a unique id."""
+        docs = list(self.db.deliveries.find({"has_side_effects": True}, {"side_effects": 1}, limit=limit))
+        if not docs:
+            return 0
+        by_collection = {}
+        for doc in docs:
+            for effect in doc.get("side_effects") or []:
+                by_collection.setdefault(effect["collection"], []).append(effect["doc"])
+        for collection in ("relay_tasks", "alerts", "outbox"):  # the event last: what it announces exists
+            if by_collection.get(collection):
+                try:
+                    self.db[collection].insert_many(by_collection[collection], ordered=False)
+                except BulkWriteError as exc:
+                    if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                        raise
+        # Clear only what was forwarded: a document that gained an effect meanwhile keeps it.
+        self.db.deliveries.bulk_write([
+            UpdateOne({"_id": doc["_id"], "side_effects": {"$size": len(doc.get("side_effects") or [])}},
+                      {"$set": {"side_effects": [], "has_side_effects": False}}) for doc in docs], ordered=False)
+        if self.relay is not None and by_collection.get("outbox"):
+            self.relay.wake()
+        return len(docs)
+
+    def flagged_for_retraction(self, limit=200):
+        """Deliveries whose post was retracted while they were in flight."""
+        return list(self.db.deliveries.find({"retract_requested": True, "status": {"$ne": "sending"}}, limit=limit))
+
+    def settle_flag(self, delivery):
+        """Clear the retraction flag; a delivery that did not land is cancelled. True if it landed (sent)."""
+        now = utcnow()
+        if delivery["status"] in domain.CANCELLABLE:
+            self.db.deliveries.update_one({"_id": delivery["_id"], "status": delivery["status"]},
+                                          {"$set": {"status": domain.transition(delivery["status"], "cancel"),
+                                                    "updated_at": now, "next_attempt_at": None},
+                                           "$unset": {"retract_requested": ""}})
+            return False
+        self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$unset": {"retract_requested": ""}})
+        return delivery["status"] == "sent"
+
+    def emit_many(self, session, events):
+        """Store.emit for many events in one insert (the same outbox documents)."""
+        docs = []
+        for event_type, data in events:
+            envelope = make_event(event_type, data, producer=self.service_name,
+                                  correlation_id=logs.current_correlation_id())
+            docs.append({"event_id": envelope["id"], "envelope": envelope, "created_at": utcnow(), "sent_at": None})
+        self.db.outbox.insert_many(docs, session=session)
+
+    def _relay_task(self, delivery, task_id, purpose, remind_seconds, text=None):
+        """(relay task, its notify.relay_task_created event, the officer's alert) for a delivery."""
+        now = utcnow()
+        channel = delivery.get("channel") or {}
+        remind_at, overdue_at = domain.relay_deadlines(now, remind_seconds)
+        if purpose == "post" and text is None:
+            text = domain.message_for(channel, self.get_publication(delivery["publication_id"]) or
+                                      {"kind": "event"})["text"]
+        task = {"_id": task_id, "purpose": purpose, "status": "open", "delivery_id": delivery["_id"],
+                "publication_id": delivery["publication_id"], "post_id": delivery.get("post_id"),
+                "channel_id": delivery["channel_id"], "channel_type": delivery["channel_type"],
+                "channel_name": channel.get("name"), "group_id": channel.get("external_id"),
+                "officer_id": channel.get("relay_officer_id"), "unit_id": channel.get("unit_id"),
+                "text": text if purpose == "post" else None,
+                "external_id": delivery.get("external_id") if purpose == "take_down" else None,
+                "created_at": now, "remind_at": remind_at, "overdue_at": overdue_at, "reminded_at": None}
+        event = ("notify.relay_task_created", {
+            "relay_task_id": task_id, "delivery_id": delivery["_id"], "publication_id": delivery["publication_id"],
+            "post_id": delivery.get("post_id"), "channel_id": delivery["channel_id"],
+            "channel_type": delivery["channel_type"], "officer_id": task["officer_id"], "purpose": purpose,
+            "unit_id": task["unit_id"], "due_at": iso(overdue_at)})
+        kind = "relay_task" if purpose == "post" else "take_down_task"
+        alert = self._alert_doc(kind, task["unit_id"], domain.alert_text(kind, channel=task["channel_name"]),
+                                officer_id=task["officer_id"], delivery_id=delivery["_id"], relay_task_id=task_id,
+                                post_id=delivery.get("post_id"))
+        return task, event, alert
+
+    # --- reading ---------------------------------------------------------------------------
+    def get_delivery(self, delivery_id):
+        doc = self.db.deliveries.find_one({"_id": delivery_id})
+        if doc is None:
+            raise NotFound("Không tìm thấy lượt gửi / delivery not found")
+        return doc
+
+    def list_deliveries(self, filters, limit, cursor):
+        return page(self.db.deliveries, filters, limit, cursor, projection={"attempts": 0, "side_effects": 0})
+
+    def delivery_rows(self, post_id):
+        return list(self.db.deliveries.find({"post_id": post_id}, {"status": 1, "channel_type": 1}))
+
+    def reopen(self, delivery_id, actor_id):
+        """An operator's retry: back to pending, with a fresh budget of attempts."""
+        doc = self.get_delivery(delivery_id)
+        try:
+            status = domain.reopen(doc["status"])
+        except domain.IllegalTransition:
+            raise Conflict(f"Chỉ gửi lại được lượt gửi hỏng hoặc chờ cấp lại mã (đang là '{doc['status']}') / "
+                           f"only a failed, dead or reauth-waiting delivery can be retried (it is {doc['status']})",
+                           {"status": [doc["status"]]})
+        now = utcnow()
+        after = self.db.deliveries.find_one_and_update(
+            {"_id": delivery_id, "status": doc["status"]},
+            {"$set": {"status": status, "next_attempt_at": now, "updated_at": now, "retried_by": actor_id,
+                      "attempts_before_retry": doc.get("attempt_count", 0)}},
+            return_document=ReturnDocument.AFTER)
+        if after is None:
+            raise Conflict("Lượt gửi vừa thay đổi, hãy thử lại / the delivery just changed, try again")
+        return after
+
+    # --- retraction ------------------------------------------------------------------------------
+    def mark_publication_retracted(self, publication_id, reason, notice_publication_id):
+        """Remember the retraction (and the event partners get about it, for late landings)."""
+        self.db.publications.update_one({"_id": publication_id, "retracted_at": None},
+                                        {"$set": {"retracted_at": utcnow(), "retraction_reason": reason,
+                                                  "retraction_publication_id": notice_publication_id}})
+
+    def cancel_unsent(self, publication_id):
+        """Cancel what has not gone out; flag what is in flight (retracted once it lands)."""
+        now = utcnow()
+        cancelled = self.db.deliveries.update_many(
+            {"publication_id": publication_id, "status": {"$in": list(domain.CANCELLABLE)}},
+            {"$set": {"status": "cancelled", "updated_at": now, "next_attempt_at": None}}).modified_count
+        self.db.relay_tasks.update_many(
+            {"publication_id": publication_id, "purpose": "post", "status": {"$in": ["open", "overdue"]}},
+            {"$set": {"status": "cancelled", "cancelled_at": now}})
+        self.db.deliveries.update_many({"publication_id": publication_id, "status": "sending"},
+                                       {"$set": {"retract_requested": True}})
+        return cancelled
+
+    def sent_deliveries(self, publication_id):
+        return list(self.db.deliveries.find({"publication_id": publication_id, "status": "sent"}))
+
+    def mark_retracted(self, delivery, note, duration_ms=None):
+        now = utcnow()
+        status = domain.transition("sent", "retracted")
+        self.db.deliveries.update_one(
+            {"_id": delivery["_id"], "status": "sent"},
+            {"$set": {"status": status, "retracted_at": now, "updated_at": now},
+             "$push": {"attempts": {"at": now, "outcome": "retracted", "error_class": None, "error": note,
+                                    "duration_ms": duration_ms}}})
+
+    def request_take_down(self, delivery, remind_seconds, note=None):
+        """A sent delivery with no delete API: a take-down task for its officer or unit."""
+        def write(session):
+            now = utcnow()
+            task_id = new_id()
+            after = self.db.deliveries.find_one_and_update(
+                {"_id": delivery["_id"], "status": "sent"},
+                {"$set": {"status": domain.transition("sent", "takedown_requested"), "updated_at": now,
+                          "take_down_task_id": task_id},
+                 "$push": {"attempts": {"at": now, "outcome": "takedown_requested", "error_class": None,
+                                        "error": note, "duration_ms": None}}},
+                session=session, return_document=ReturnDocument.AFTER)
+            if after is not None:
+                task, event, alert = self._relay_task(after, task_id, "take_down", remind_seconds)
+                self.db.relay_tasks.insert_one(task, session=session)
+                self.db.alerts.insert_one(alert, session=session)
+                self.emit(session, *event)
+            return after
+        return self.atomic(write)
+
+    # --- relay tasks ------------------------------------------------------------------------------
+    def get_relay_task(self, task_id):
+        doc = self.db.relay_tasks.find_one({"_id": task_id})
+        if doc is None:
+            raise NotFound("Không tìm thấy nhiệm vụ / relay task not found")
+        return doc
+
+    def list_relay_tasks(self, filters, limit, cursor):
+        return page(self.db.relay_tasks, filters, limit, cursor, newest_first=True)
+
+    def confirm_relay_task(self, task, actor_id, permalink):
+        def write(session):
+            now = utcnow()
+            done = self.db.relay_tasks.find_one_and_update(
+                {"_id": task["_id"], "status": {"$in": ["open", "overdue"]}},
+                {"$set": {"status": "done", "permalink": permalink, "confirmed_by": actor_id, "confirmed_at": now}},
+                session=session, return_document=ReturnDocument.AFTER)
+            if done is None:
+                raise Conflict("Nhiệm vụ đã xong hoặc đã huỷ / the task is already done or cancelled",
+                               {"status": [task["status"]]})
+            if task["purpose"] == "post":
+                attempt = {"at": now, "outcome": "relay_confirmed", "error_class": None, "error": None,
+                           "duration_ms": None}
+                after = self.db.deliveries.find_one_and_update(
+                    {"_id": task["delivery_id"], "status": "relay_pending"},
+                    {"$set": {"status": domain.transition("relay_pending", "relay_confirmed"),
+                              "external_id": permalink, "sent_at": now, "updated_at": now},
+                     "$push": {"attempts": attempt}},
+                    session=session, return_document=ReturnDocument.AFTER)
+                if after is None:
+                    raise Conflict("Lượt gửi không còn chờ đăng tay / the delivery no longer awaits a relay")
+                self.emit(session, "notify.delivery_succeeded", outcome_data(after))
+            else:
+                self.db.deliveries.update_one(
+                    {"_id": task["delivery_id"], "status": "retract_pending"},
+                    {"$set": {"status": domain.transition("retract_pending", "takedown_confirmed"),
+                              "retracted_at": now, "updated_at": now}}, session=session)
+            return done
+        return self.atomic(write)
+
+    def due_reminders(self, now, limit=100):
+        return list(self.db.relay_tasks.find({"status": "open", "remind_at": {"$lte": now}, "reminded_at": None},
+                                             limit=limit))
+
+    def remind(self, task):
+        def write(session):
+            result = self.db.relay_tasks.update_one({"_id": task["_id"], "reminded_at": None},
+                                                    {"$set": {"reminded_at": utcnow()}}, session=session)
+            if result.modified_count:
+                self._alert(session, "relay_reminder", unit_id=task.get("unit_id"), officer_id=task.get("officer_id"),
+                            relay_task_id=task["_id"], delivery_id=task["delivery_id"], post_id=task.get("post_id"),
+                            text=domain.alert_text("relay_reminder", channel=task.get("channel_name")))
+        self.atomic(write)
+
+    def due_overdue(self, now, limit=100):
+        return list(self.db.relay_tasks.find({"status": "open", "overdue_at": {"$lte": now}}, limit=limit))
+
+    def mark_overdue(self, task):
+        def write(session):
+            result = self.db.relay_tasks.update_one({"_id": task["_id"], "status": "open"},
+                                                    {"$set": {"status": "overdue", "overdue_marked_at": utcnow()}},
+                                                    session=session)
+            if not result.modified_count:
+                return
+            self.emit(session, "notify.relay_task_overdue", {
+                key: task.get(key) for key in ("delivery_id", "publication_id", "post_id", "channel_id",
+                                               "channel_type", "officer_id", "unit_id", "purpose")}
+                | {"relay_task_id": task["_id"], "created_at": iso(task["created_at"])})
+            self._alert(session, "relay_overdue", unit_id=task.get("unit_id"), officer_id=None,
+                        relay_task_id=task["_id"], delivery_id=task["delivery_id"], post_id=task.get("post_id"),
+                        text=domain.alert_text("relay_overdue", channel=task.get("channel_name")))
+        self.atomic(write)
+
+    # --- alerts ------------------------------------------------------------------------------
+    @staticmethod
+    def _alert_doc(kind, unit_id, text, officer_id=None, **refs):
+        return {"_id": new_id(), "kind": kind, "unit_id": unit_id, "officer_id": officer_id, "text": text,
+                "refs": refs, "created_at": utcnow(), "delivered": False}
+
+    def _alert(self, session, kind, unit_id, text, officer_id=None, **refs):
+        self.db.alerts.insert_one(self._alert_doc(kind, unit_id, text, officer_id, **refs), session=session)
+
+    def add_alert(self, kind, unit_id, text, officer_id=None, alert_id=None, **refs):
+        """An alert outside a delivery's transaction (tips events); idempotent by alert_id."""
+        try:
+            self.db.alerts.insert_one({"_id": alert_id or new_id(), "kind": kind, "unit_id": unit_id,
+                                       "officer_id": officer_id, "text": text, "refs": refs,
+                                       "created_at": utcnow(), "delivered": False})
+        except DuplicateKeyError:
+            pass
+
+    def undelivered_alerts(self, limit=50):
+        return list(self.db.alerts.find({"delivered": False}, sort=[("created_at", ASCENDING)], limit=limit))
+
+    def mark_alert_delivered(self, alert_id, channels):
+        self.db.alerts.update_one({"_id": alert_id}, {"$set": {"delivered": True, "delivered_to": channels,
+                                                               "delivered_at": utcnow()}})
+
+    def alerts_for(self, unit_id=None, officer_id=None):
+        query = {}
+        if unit_id:
+            query["unit_id"] = unit_id
+        if officer_id:
+            query["officer_id"] = officer_id
+        return list(self.db.alerts.find(query, sort=[("created_at", ASCENDING)]))

@@ -1,5 +1,6 @@
 """Channel adapters, one per channel type, all with the interface of `base.ChannelAdapter`."""
-from services.notify.adapters import email, facebook_page, manual_relay, webhook, youtube_channel, zalo_oa_group
+from services.notify.adapters import (email, facebook_messenger, facebook_page, manual_relay, webhook, youtube_channel,
+                                      zalo_oa_group, zalo_oa_user)
 from services.notify.adapters.base import DeliveryError, NoRetractApi, SendResult  # noqa: F401
 
 ADAPTERS = {
@@ -10,6 +11,9 @@ ADAPTERS = {
     "email": email.adapter,
     "zalo_group_manual": manual_relay.adapter,
     "manual_relay": manual_relay.adapter,   # any channel whose delivery is manual_relay
+    # replies to a tipster on the platform they wrote from (not registry channels)
+    "zalo_oa_user": zalo_oa_user.adapter,
+    "facebook_messenger": facebook_messenger.adapter,
 }
 
 

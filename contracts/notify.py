@@ -1,0 +1,169 @@
+"""Notify: the events it emits about deliveries and relay tasks, and its API payloads."""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from contracts.rpc import PageQuery
+
+DELIVERY_STATUSES = ("pending", "sending", "sent", "retry_wait", "reauth_wait", "relay_pending", "failed",
+                     "dead", "cancelled", "retract_pending", "retracted")
+RELAY_TASK_STATUSES = ("open", "overdue", "done", "cancelled")
+RELAY_PURPOSES = ("post", "take_down")
+
+# Events a unit may receive through a subscription (groups decides who, notify delivers).
+# Not tips.received (before triage and redaction) nor tips.reply_sent (for the tipster only);
+# not notify's own events (a delivery of one would announce itself again, forever). A unit
+# gets notify's alerts (dead deliveries, expired tokens, relay tasks) by subscribing to
+# the pseudo-event "notify.alert".
+SUBSCRIBABLE_EVENTS = ("posts.published", "posts.retracted", "posts.wanted_resolved", "tips.triaged",
+                       "tips.assigned", "tips.escalated", "tips.status_changed")
+ALERT_EVENT = "notify.alert"
+
+
+class DeliveryOutcomeV1(Schema):
+    delivery_id = fields.String(required=True)
+    publication_id = fields.String(allow_none=True, load_default=None)
+    post_id = fields.String(allow_none=True, load_default=None)
+    channel_id = fields.String(required=True)
+    channel_type = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DELIVERY_STATUSES))
+    attempts = fields.Integer(required=True)
+    external_id = fields.String(allow_none=True, load_default=None)
+    error_class = fields.String(allow_none=True, load_default=None)
+    error = fields.String(allow_none=True, load_default=None)
+    # added: the unit that published (for alerts and subscriptions filtering on it)
+    unit = fields.String(allow_none=True, load_default=None)
+
+
+class RelayTaskCreatedV1(Schema):
+    relay_task_id = fields.String(required=True)
+    delivery_id = fields.String(required=True)
+    publication_id = fields.String(allow_none=True, load_default=None)
+    post_id = fields.String(allow_none=True, load_default=None)
+    channel_id = fields.String(required=True)
+    channel_type = fields.String(required=True)
+    # None for a take-down in an OA group (no named officer): the channel's unit handles it.
+    officer_id = fields.String(required=True, allow_none=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(RELAY_PURPOSES))
+    unit_id = fields.String(allow_none=True, load_default=None)
+    due_at = fields.String(allow_none=True, load_default=None)
+
+
+class RelayTaskOverdueV1(Schema):
+    relay_task_id = fields.String(required=True)
+    delivery_id = fields.String(required=True)
+    publication_id = fields.String(allow_none=True, load_default=None)
+    post_id = fields.String(allow_none=True, load_default=None)
+    channel_id = fields.String(required=True)
+    channel_type = fields.String(required=True)
+    officer_id = fields.String(allow_none=True, load_default=None)
+    unit_id = fields.String(allow_none=True, load_default=None)
+    purpose = fields.String(required=True, validate=validate.OneOf(RELAY_PURPOSES))
+    created_at = fields.String(required=True)
+
+
+EVENTS = {
+    ("notify.delivery_succeeded", 1): DeliveryOutcomeV1,
+    ("notify.delivery_failed", 1): DeliveryOutcomeV1,
+    ("notify.delivery_dead", 1): DeliveryOutcomeV1,
+    ("notify.relay_task_created", 1): RelayTaskCreatedV1,
+    ("notify.relay_task_overdue", 1): RelayTaskOverdueV1,
+}
+
+
+# --- API payloads ---------------------------------------------------------------------------
+
+def _https_url(value):
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) < 12 or " " in value:
+        raise ValidationError("Cần đường dẫn https:// tới bài đã đăng / must be the https:// permalink of the post")
+
+
+class DeliveryQuery(PageQuery):
+    post_id = fields.String(validate=validate.Length(1, 100))
+    publication_id = fields.String(validate=validate.Length(1, 200))
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+    channel_type = fields.String(validate=validate.Length(1, 40))
+    unit_id = fields.String(validate=validate.Length(1, 100))
+
+
+class DeliveryAttempt(Schema):
+    at = fields.String(required=True)
+    outcome = fields.String(required=True, metadata={"description": "ok | retry | reauthorize | permanent | "
+                                                                    "relay_required | relay_confirmed | retracted"})
+    error_class = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer(allow_none=True)
+    by = fields.String(allow_none=True, metadata={"description": "the notify process that made it"})
+
+
+class Delivery(Schema):
+    id = fields.String(required=True)
+    publication_id = fields.String(required=True)
+    post_id = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"description": "post | event | alert | reply"})
+    event_type = fields.String(allow_none=True)
+    channel_id = fields.String(required=True)
+    channel_type = fields.String(required=True)
+    channel_name = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True, metadata={"description": "the channel's unit"})
+    publishing_unit = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    attempt_count = fields.Integer(required=True)
+    external_id = fields.String(allow_none=True)
+    last_error_class = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.String(allow_none=True)
+    relay_task_id = fields.String(allow_none=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(allow_none=True)
+    sent_at = fields.String(allow_none=True)
+    attempts = fields.List(fields.Nested(DeliveryAttempt), metadata={"description": "only on GET /deliveries/{id}"})
+
+
+class DeliveryCountsByStatus(Schema):
+    total = fields.Integer(required=True)
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class DeliverySummary(Schema):
+    post_id = fields.String(required=True)
+    total = fields.Integer(required=True)
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_channel_type = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryCountsByStatus), required=True)
+    relay_open = fields.Integer(required=True)
+
+
+class RelayTaskQuery(PageQuery):
+    all = fields.Boolean(load_default=False, metadata={"description": "every officer's tasks (admin, moderator)"})
+    status = fields.String(validate=validate.OneOf(RELAY_TASK_STATUSES))
+    purpose = fields.String(validate=validate.OneOf(RELAY_PURPOSES))
+
+
+class RelayTask(Schema):
+    id = fields.String(required=True)
+    purpose = fields.String(required=True)
+    status = fields.String(required=True)
+    delivery_id = fields.String(required=True)
+    publication_id = fields.String(allow_none=True)
+    post_id = fields.String(allow_none=True)
+    channel_id = fields.String(required=True)
+    channel_type = fields.String(required=True)
+    channel_name = fields.String(allow_none=True)
+    group_id = fields.String(allow_none=True, metadata={"description": "the Zalo group (external id)"})
+    officer_id = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    text = fields.String(allow_none=True, metadata={"description": "what to post (purpose post)"})
+    external_id = fields.String(allow_none=True, metadata={"description": "what to take down (purpose take_down)"})
+    created_at = fields.String(required=True)
+    remind_at = fields.String(allow_none=True)
+    overdue_at = fields.String(allow_none=True)
+    reminded_at = fields.String(allow_none=True)
+    permalink = fields.String(allow_none=True)
+    confirmed_by = fields.String(allow_none=True)
+    confirmed_at = fields.String(allow_none=True)
+
+
+class RelayConfirm(Schema):
+    class Meta:
+        unknown = RAISE
+
+    permalink = fields.String(validate=_https_url, metadata={
+        "description": "https link to the message posted in the group (required for a post task)"})

@@ -1,0 +1,374 @@
+"""The delivery engine: claims due deliveries, sends them concurrently, records what happened.
+
+Three parts in every notify process, sharing the queue in MongoDB with any other process:
+  claimer   takes due deliveries in batches (one conditional update_many: each delivery goes
+            to one process) while the send pool has room and the recorder keeps up;
+  senders   one green thread per delivery (up to DELIVERY_CONCURRENCY in flight): pace by
+            the channel account's token bucket, send through the adapter, settle the result;
+  recorder  writes finished sends in batches, each with its event, in one transaction.
+A claim is a lease: a process that dies mid-send loses it after DELIVERY_LEASE_SECONDS and
+another process sends again (at-least-once; a webhook partner de-duplicates on webhook-id).
+"""
+import base64
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import OrderedDict
+from datetime import timedelta
+
+import eventlet
+from eventlet.event import Event
+from eventlet.queue import Empty, LightQueue
+from eventlet.semaphore import Semaphore
+from nameko.extensions import DependencyProvider
+from pymongo.errors import PyMongoError
+
+from service_runtime import logs
+from service_runtime.config import env
+from service_runtime.storage import StoreProvider, utcnow
+from services.notify import domain
+from services.notify.adapters import DeliveryError, NoRetractApi, adapter_for, adapter_for_channel
+from services.notify.domain import ErrorClass, TokenBucket, rate_bucket_key, rate_limit_for
+
+logger = logging.getLogger(__name__)
+
+# name -> (default, type). Read from the nameko config, then the environment.
+SETTINGS = {
+    "DELIVERY_CONCURRENCY": (200, int),          # sends in flight per process
+    "DELIVERY_CLAIM_BATCH": (100, int),          # deliveries taken per claim
+    "DELIVERY_LEASE_SECONDS": (60.0, float),     # a claim not settled by then is taken over
+    "DELIVERY_POLL_SECONDS": (0.5, float),       # how often an idle process looks for due work
+    "DELIVERY_MAX_ATTEMPTS": (domain.MAX_ATTEMPTS, int),
+    "DELIVERY_BACKOFF_BASE_SECONDS": (float(domain.BACKOFF_BASE_SECONDS), float),
+    "DELIVERY_BACKOFF_CAP_SECONDS": (float(domain.BACKOFF_CAP_SECONDS), float),
+    "DELIVERY_MAX_PACE_WAIT_SECONDS": (5.0, float),  # longer waits for a token go back to the queue
+    "DELIVERY_RECORD_BATCH": (100, int),         # outcomes per transaction
+    "RELAY_REMIND_SECONDS": (3600.0, float),     # relay task: remind after this, overdue after twice
+    "TIPS_REPLY_ZALO_CREDENTIALS_REF": ("ZALO_OA_TOKEN", str),
+    "TIPS_REPLY_FACEBOOK_CREDENTIALS_REF": ("FACEBOOK_PAGE_TOKEN", str),
+}
+RETRACT_TRIES = 3
+
+
+def read_settings(config):
+    values = {}
+    for name, (default, kind) in SETTINGS.items():
+        raw = config.get(name)
+        if raw in (None, ""):
+            raw = env(name)
+        values[name] = kind(raw) if raw not in (None, "") else default
+    return values
+
+
+class RpcClient:
+    """A standalone RPC proxy for the engine's green threads (they are not nameko workers):
+    one at a time, rebuilt after a failure. Used for the YouTube video and a tipster's address."""
+
+    def __init__(self, config):
+        self.config = config
+        self.lock = Semaphore()
+        self.holder = self.proxy = None
+
+    def call(self, service, method, *args):
+        from nameko.standalone.rpc import ClusterRpcProxy
+        with self.lock:
+            if self.proxy is None:
+                self.holder = ClusterRpcProxy(self.config, timeout=30)
+                self.proxy = self.holder.start()
+            try:
+                return getattr(getattr(self.proxy, service), method)(*args)
+            except Exception as exc:
+                if getattr(exc, "exc_type", None) is None and not hasattr(exc, "status"):
+                    self.close()  # transport trouble: start afresh next time
+                raise
+
+    def close(self):
+        if self.holder is not None:
+            try:
+                self.holder.stop()
+            except Exception:
+                pass
+        self.holder = self.proxy = None
+
+
+class DeliveryEngine(DependencyProvider):
+
+    def setup(self):
+        self.settings = read_settings(self.container.config)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.pool = eventlet.GreenPool(self.settings["DELIVERY_CONCURRENCY"])
+        self.outcomes = LightQueue()
+        self.buckets = {}            # bucket key -> TokenBucket (this process's share of the pacing)
+        self.paused = {}             # bucket key -> monotonic time a Retry-After lifts
+        self.publications = OrderedDict()  # a few publications kept in memory while they fan out
+        self.rpc = RpcClient(self.container.config)
+        self.store = None
+        self.running = False
+        self._wake = Event()
+        self.stats = {"claimed": 0, "sent": 0, "recorded": 0, "lost_claims": 0}
+
+    def start(self):
+        self.store = next(d.store for d in self.container.dependencies if isinstance(d, StoreProvider))
+        self.running = True
+        self.container.spawn_managed_thread(self._claim_loop, identifier="delivery_claimer")
+        self.container.spawn_managed_thread(self._record_loop, identifier="delivery_recorder")
+
+    def stop(self):
+        """Finish what is in flight and record it, so a graceful stop sends nothing twice."""
+        self.running = False
+        self.wake()
+        with eventlet.Timeout(self.settings["DELIVERY_LEASE_SECONDS"] / 2, False):
+            self.pool.waitall()
+            while not self.outcomes.empty():
+                eventlet.sleep(0.05)
+        self.rpc.close()
+
+    def kill(self):
+        self.running = False
+        self.wake()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    # --- for the service's handlers ----------------------------------------------------------
+    def wake(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def fan_out(self, publication, channels):
+        """Create one delivery per channel, first attempts paced per channel account."""
+        unique = list({channel["id"]: channel for channel in channels}.values())
+        times = domain.plan_send_times(unique, utcnow(), lambda t: rate_limit_for(t, os.environ))
+        created = self.store.create_deliveries(publication, unique, times)
+        self.wake()
+        return created
+
+    # --- claimer --------------------------------------------------------------------------------
+    def _claim_loop(self):
+        batch = self.settings["DELIVERY_CLAIM_BATCH"]
+        concurrency = self.settings["DELIVERY_CONCURRENCY"]
+        worth_a_claim = max(1, min(batch, concurrency // 4))  # each claim costs a query: not for one slot
+        while self.running:
+            try:
+                free = self.pool.free()
+                busy = concurrency - free
+                if free < worth_a_claim and busy or self.outcomes.qsize() > 2 * concurrency:
+                    eventlet.sleep(0.01)  # the pool or the recorder is full: let it drain
+                    continue
+                docs = self.store.claim_deliveries(self.owner, min(free, batch), self.settings["DELIVERY_LEASE_SECONDS"])
+            except Exception as exc:
+                logs.log(logger, logging.WARNING, "claiming deliveries failed; retrying", error=type(exc).__name__)
+                eventlet.sleep(1)
+                continue
+            self.stats["claimed"] += len(docs)
+            for doc in docs:
+                self.pool.spawn_n(self._deliver, doc)
+            if len(docs) < min(free, batch):  # nothing more due now
+                self._wake = Event()
+                self._wake.wait(timeout=self.settings["DELIVERY_POLL_SECONDS"])
+
+    # --- senders ---------------------------------------------------------------------------------
+    def _deliver(self, doc):
+        try:
+            result = self._send(doc)
+        except Exception as exc:  # a bug here must not leave the delivery claimed until the lease ends
+            logger.exception("delivery failed unexpectedly", extra={"fields": {"delivery_id": doc["_id"]}})
+            result = domain.settle(self._attempts_made(doc), utcnow(),
+                                   error=(ErrorClass.PERMANENT, f"Lỗi nội bộ / internal error: {type(exc).__name__}",
+                                          None))
+        self.outcomes.put((doc, result))
+
+    def _attempts_made(self, doc):
+        return doc.get("attempt_count", 0) - doc.get("attempts_before_retry", 0) + 1
+
+    def _send(self, doc):
+        channel = doc["channel"]
+        publication = self._publication(doc["publication_id"])
+        if publication is None:
+            return domain.settle(self._attempts_made(doc), utcnow(),
+                                 error=(ErrorClass.PERMANENT, "Không còn nội dung để gửi / publication missing", None))
+        bucket_key = None
+        limit = rate_limit_for(channel["type"], os.environ)
+        if limit is not None:
+            bucket_key = rate_bucket_key(channel)
+            bucket = self.buckets.get(bucket_key)
+            if bucket is None:
+                bucket = self.buckets[bucket_key] = TokenBucket(limit.per_second, limit.burst)
+            now = time.monotonic()
+            wait = max(bucket.take(now), self.paused.get(bucket_key, 0.0) - now)
+            if wait > self.settings["DELIVERY_MAX_PACE_WAIT_SECONDS"]:
+                bucket.refund()
+                return {"deferred_until": utcnow() + timedelta(seconds=wait)}
+            if wait > 0:
+                eventlet.sleep(wait)
+        message = domain.message_for(channel, publication)
+        started = time.monotonic()
+        external_id, relay_required, error = None, False, None
+        try:
+            if channel["type"] == "youtube_channel":
+                message["video"] = self._video(publication)
+            if publication["kind"] == "reply":
+                channel = self._tipster_address(channel)
+            adapter = adapter_for_channel(channel)
+            sent = adapter.send(channel, message)
+            external_id, relay_required = sent.external_id, sent.relay_required
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:
+            error = adapter_for(channel["type"]).classify_error(exc)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        if error is not None and error.error_class == ErrorClass.RETRY and error.retry_after and bucket_key:
+            # Honour Retry-After for the whole account, not just this delivery.
+            self.paused[bucket_key] = max(self.paused.get(bucket_key, 0.0), time.monotonic() + error.retry_after)
+        self.stats["sent"] += error is None
+        result = domain.settle(
+            self._attempts_made(doc), utcnow(), external_id=external_id, relay_required=relay_required,
+            error=(error.error_class, error.message, error.retry_after) if error else None, duration_ms=duration_ms,
+            max_attempts=self.settings["DELIVERY_MAX_ATTEMPTS"],
+            backoff_base=self.settings["DELIVERY_BACKOFF_BASE_SECONDS"],
+            backoff_cap=self.settings["DELIVERY_BACKOFF_CAP_SECONDS"])
+        if relay_required:
+            result["relay_text"] = message["text"]
+        return result
+
+    def _publication(self, publication_id):
+        publication = self.publications.get(publication_id)
+        if publication is None:
+            publication = self.store.get_publication(publication_id)
+            if publication is None:
+                return None
+            self.publications[publication_id] = publication
+            while len(self.publications) > 32:
+                self.publications.popitem(last=False)
+        return publication
+
+    def _video(self, publication):
+        video = next((m for m in publication.get("media") or [] if str(m.get("content_type", "")).startswith("video/")),
+                     None)
+        if video is None:
+            raise DeliveryError(ErrorClass.PERMANENT, "Bài đăng không có video cho YouTube / "
+                                                      "the post has no video for YouTube")
+        try:
+            media = self.rpc.call("posts", "get_media", video["media_id"])
+        except Exception as exc:
+            raise DeliveryError(ErrorClass.RETRY, f"Không lấy được video từ dịch vụ bài đăng / could not fetch "
+                                                  f"the video from posts: {type(exc).__name__}") from None
+        return {"data": base64.b64decode(media["data"]), "content_type": media.get("content_type") or video["content_type"]}
+
+    def _tipster_address(self, channel):
+        """The platform user id of a tipster, asked of tips at send time and never stored here."""
+        tip_id = channel["id"].split(":", 1)[1]
+        try:
+            recipient = self.rpc.call("tips", "reply_recipient", tip_id)
+        except Exception as exc:
+            raise DeliveryError(ErrorClass.RETRY, f"Không hỏi được dịch vụ tin báo / tips did not answer: "
+                                                  f"{type(exc).__name__}") from None
+        user_id = recipient.get("zalo_user_id") or recipient.get("facebook_user_id")
+        if not user_id:
+            raise DeliveryError(ErrorClass.PERMANENT, "Không có địa chỉ để trả lời người báo tin / "
+                                                      "no address to reply to the tipster")
+        return dict(channel, external_id=user_id)
+
+    # --- recorder ----------------------------------------------------------------------------------
+    def _record_loop(self):
+        size = self.settings["DELIVERY_RECORD_BATCH"]
+        last_sweep = 0.0
+        while self.running or not self.outcomes.empty() or self.pool.running():
+            batch = []
+            try:
+                batch.append(self.outcomes.get(timeout=0.2))
+                while len(batch) < size:
+                    batch.append(self.outcomes.get_nowait())
+            except Empty:
+                pass
+            if batch:
+                self._record(batch)
+            if batch or time.monotonic() - last_sweep > 1.0:
+                last_sweep = time.monotonic()
+                self._sweep()
+
+    def _record(self, batch):
+        while True:
+            try:
+                written = self.store.record_outcomes(batch, self.settings["RELAY_REMIND_SECONDS"])
+                break
+            except Exception as exc:
+                # Keep the batch: if this outlasts the leases, their new owners send again and
+                # this write then finds the claims gone and skips them.
+                logs.log(logger, logging.WARNING, "recording deliveries failed; retrying", error=type(exc).__name__)
+                eventlet.sleep(1)
+        self.stats["recorded"] += written
+        lost = len(batch) - written
+        if lost:
+            self.stats["lost_claims"] += lost
+            logs.log(logger, logging.WARNING, "results discarded: those deliveries were taken over after a lost "
+                                              "lease (they may have been sent twice)", count=lost)
+
+    def _sweep(self):
+        """Forward what recorded deliveries carry (events, relay tasks, alerts), and settle the
+        ones a retraction caught in flight. Also picks up what a dead process left behind."""
+        try:
+            while self.store.forward_side_effects() >= 500:
+                pass
+            for delivery in self.store.flagged_for_retraction():
+                if self.store.settle_flag(delivery):
+                    eventlet.spawn_n(self._retract_safely, delivery)  # landed after the retraction: undo it
+        except Exception as exc:
+            logs.log(logger, logging.WARNING, "forwarding side effects failed; retrying", error=type(exc).__name__)
+
+    # --- retraction ----------------------------------------------------------------------------------
+    def retract_all(self, deliveries, notice_publication_id):
+        pool = eventlet.GreenPool(50)
+        results = list(pool.imap(lambda d: self._retract_safely(d, notice_publication_id), deliveries))
+        return {outcome: results.count(outcome) for outcome in set(results)}
+
+    def _retract_safely(self, delivery, notice_publication_id=None):
+        try:
+            return self.retract(delivery, notice_publication_id)
+        except PyMongoError:
+            raise  # the handler runs again on the redelivered event
+        except Exception:
+            logger.exception("retraction failed", extra={"fields": {"delivery_id": delivery["_id"]}})
+            return "error"
+
+    def retract(self, delivery, notice_publication_id=None):
+        """Undo one sent delivery: the platform's delete API, else a take-down task; a partner
+        gets the retraction event; e-mail is only marked."""
+        channel = delivery["channel"]
+        remind = self.settings["RELAY_REMIND_SECONDS"]
+        action = domain.retraction_for(channel["type"])
+        if channel.get("delivery") == "manual_relay":
+            action = "take_down_task"
+        if action == "api":
+            adapter = adapter_for_channel(channel)
+            for attempt in range(RETRACT_TRIES):
+                started = time.monotonic()
+                try:
+                    adapter.retract(channel, delivery["external_id"])
+                    self.store.mark_retracted(delivery, None, int((time.monotonic() - started) * 1000))
+                    return "retracted"
+                except NoRetractApi:
+                    break
+                except DeliveryError as exc:
+                    if exc.error_class == ErrorClass.RETRY and attempt + 1 < RETRACT_TRIES:
+                        eventlet.sleep(min(10.0, exc.retry_after or 0.5 * 2 ** attempt))
+                        continue
+                    self.store.request_take_down(delivery, remind, note=f"Xoá qua API không được / API delete "
+                                                                        f"failed: {exc.message}"[:1000])
+                    return "take_down_task"
+            action = "take_down_task"
+        if action == "take_down_task":
+            self.store.request_take_down(delivery, remind)
+            return "take_down_task"
+        if action == "notify_partner":
+            notice_publication_id = notice_publication_id or (
+                self.store.get_publication(delivery["publication_id"]) or {}).get("retraction_publication_id")
+            notice = self.store.get_publication(notice_publication_id) if notice_publication_id else None
+            if notice is not None:
+                self.fan_out(notice, [channel])
+            self.store.mark_retracted(delivery, "Đã gửi sự kiện gỡ bài cho đối tác / partner sent posts.retracted")
+            return "partner_notified"
+        self.store.mark_retracted(delivery, "Không có gì để gỡ / nothing to take down")
+        return "marked"
