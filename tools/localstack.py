@@ -6,6 +6,7 @@ then starts the four services and the gateway, waits for /readyz, prints where t
 how to log in, and stops everything on Ctrl-C. Safe to run again: secrets and data are
 kept in .data/ and every start-up step is idempotent.
 """
+import base64
 import os
 import secrets
 import shutil
@@ -54,6 +55,11 @@ def local_env():
         "BINHYEN_ADMIN_USERNAME": lambda: "admin",
         "BINHYEN_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
         "BINHYEN_DEMO_PASSWORD": lambda: secrets.token_urlsafe(9),
+        # The demo channels' credentials_ref names: tokens the sandbox accepts (never real ones).
+        "FACEBOOK_PAGE_TOKEN": lambda: "sandbox-" + secrets.token_urlsafe(24),
+        "ZALO_OA_TOKEN": lambda: "sandbox-" + secrets.token_urlsafe(24),
+        "YOUTUBE_TOKEN": lambda: "sandbox-" + secrets.token_urlsafe(24),
+        "PARTNER_WEBHOOK_SECRET": lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "TIPS_VAULT_KEY": generate_key,
     }
     changed = False
@@ -116,6 +122,12 @@ def main():
     env.update({k: v for k, v in local_env().items() if k not in os.environ})
     env.setdefault("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     env.setdefault("GATEWAY_PORT", "8000")
+    # Every channel adapter talks to the local sandbox unless told otherwise.
+    env.setdefault("SANDBOX_PORT", "8900")
+    sandbox_url = f"http://127.0.0.1:{env['SANDBOX_PORT']}"
+    for name in ("SANDBOX_URL", "FACEBOOK_GRAPH_URL", "ZALO_OPENAPI_URL", "YOUTUBE_API_URL"):
+        env.setdefault(name, sandbox_url)
+    env.setdefault("SMTP_URL", "smtp://127.0.0.1:2525")
     env["PYTHONPATH"] = str(ROOT)
     port = int(env["GATEWAY_PORT"])
     if port_open("127.0.0.1", port):
@@ -127,6 +139,8 @@ def main():
     commands = {name: [sys.executable, "-m", "service_runtime.run", name] for name in SERVICES}
     commands["gateway"] = [str(BIN / "gunicorn"), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
                            "gateway.wsgi:app"]
+    commands["sandbox"] = [sys.executable, "-m", "sandbox.server", "--port", env["SANDBOX_PORT"],
+                           "--smtp-port", "2525"]
     procs = {}
     metrics_ports = {name: 9101 + i for i, name in enumerate(SERVICES)}  # gateway: its own /metrics
     for (name, command), colour in zip(commands.items(), COLOURS):
@@ -171,12 +185,13 @@ def main():
             stop()
         time.sleep(1)
 
-    os.environ.update({k: env[k] for k in ("AMQP_URI", "MONGODB_URI", "BINHYEN_DEMO_PASSWORD")})
+    os.environ.update({k: env[k] for k in ("AMQP_URI", "MONGODB_URI", "BINHYEN_DEMO_PASSWORD", "SANDBOX_URL")})
     from tools.seed import seed
     loaded = seed(env.get("DEMO_SCALE", "city"))
     say(f"demo data: {loaded}")
     say("ready ✔")
     say(f"  API:        {url}/api/v1/openapi.json   (readiness: {url}/readyz)")
+    say(f"  sandbox:    {sandbox_url}/_sandbox/   (what every fanpage, Zalo group and partner received)")
     say(f"  log in as:  {env['BINHYEN_ADMIN_USERNAME']} / {env['BINHYEN_ADMIN_PASSWORD']}"
         "   (kept in .data/local.env)")
     say(f"  try:        curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' "

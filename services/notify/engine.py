@@ -107,7 +107,8 @@ class DeliveryEngine(DependencyProvider):
         self.store = None
         self.running = False
         self._wake = Event()
-        self.stats = {"claimed": 0, "sent": 0, "recorded": 0, "lost_claims": 0}
+        self.stats = {"claimed": 0, "sent": 0, "recorded": 0, "lost_claims": 0,
+                      "claim_seconds": 0.0, "record_seconds": 0.0, "forward_seconds": 0.0}
 
     def start(self):
         self.store = next(d.store for d in self.container.dependencies if isinstance(d, StoreProvider))
@@ -154,10 +155,12 @@ class DeliveryEngine(DependencyProvider):
             try:
                 free = self.pool.free()
                 busy = concurrency - free
-                if free < worth_a_claim and busy or self.outcomes.qsize() > 2 * concurrency:
+                if free < worth_a_claim and busy or self.outcomes.qsize() > concurrency:
                     eventlet.sleep(0.01)  # the pool or the recorder is full: let it drain
                     continue
+                started = time.monotonic()
                 docs = self.store.claim_deliveries(self.owner, min(free, batch), self.settings["DELIVERY_LEASE_SECONDS"])
+                self.stats["claim_seconds"] += time.monotonic() - started
             except Exception as exc:
                 logs.log(logger, logging.WARNING, "claiming deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
@@ -290,6 +293,7 @@ class DeliveryEngine(DependencyProvider):
                 self._sweep()
 
     def _record(self, batch):
+        started = time.monotonic()
         while True:
             try:
                 written = self.store.record_outcomes(batch, self.settings["RELAY_REMIND_SECONDS"])
@@ -300,6 +304,7 @@ class DeliveryEngine(DependencyProvider):
                 logs.log(logger, logging.WARNING, "recording deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
         self.stats["recorded"] += written
+        self.stats["record_seconds"] += time.monotonic() - started
         lost = len(batch) - written
         if lost:
             self.stats["lost_claims"] += lost
@@ -309,9 +314,11 @@ class DeliveryEngine(DependencyProvider):
     def _sweep(self):
         """Forward what recorded deliveries carry (events, relay tasks, alerts), and settle the
         ones a retraction caught in flight. Also picks up what a dead process left behind."""
+        started = time.monotonic()
         try:
             while self.store.forward_side_effects() >= 500:
                 pass
+            self.stats["forward_seconds"] += time.monotonic() - started
             for delivery in self.store.flagged_for_retraction():
                 if self.store.settle_flag(delivery):
                     eventlet.spawn_n(self._retract_safely, delivery)  # landed after the retraction: undo it

@@ -78,16 +78,15 @@ def outcome_data(doc):
 
 class NotifyStore(Store):
     indexes = {
+        # SecantusDB pays for every index on every write: only what the queue and the API need.
         "deliveries": [
             IndexModel([("publication_id", ASCENDING), ("channel_id", ASCENDING)], unique=True),
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),   # the work queue
-            IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)]),       # lost leases
-            IndexModel([("claim_token", ASCENDING)]),
             IndexModel([("post_id", ASCENDING)]),
-            IndexModel([("channel_type", ASCENDING)]),
             IndexModel([("unit_id", ASCENDING)]),
-            IndexModel([("has_side_effects", ASCENDING)]),
-            IndexModel([("retract_requested", ASCENDING)]),
+            # partial: only the few documents with something to do are in them
+            IndexModel([("has_side_effects", ASCENDING)], partialFilterExpression={"has_side_effects": True}),
+            IndexModel([("retract_requested", ASCENDING)], partialFilterExpression={"retract_requested": True}),
         ],
         "relay_tasks": [
             IndexModel([("delivery_id", ASCENDING), ("purpose", ASCENDING)], unique=True),
@@ -153,17 +152,19 @@ class NotifyStore(Store):
         due = {"status": {"$in": list(CLAIMABLE)}, "next_attempt_at": {"$lte": now},
                "retract_requested": {"$ne": True}}
         stale = {"status": "sending", "lease_until": {"$lt": now}}
-        ids = [d["_id"] for d in self.db.deliveries.find(stale, {"_id": 1}, limit=limit)]
-        if len(ids) < limit:
-            ids += [d["_id"] for d in self.db.deliveries.find(due, {"_id": 1}, limit=limit - len(ids))]
-        if not ids:
-            return []
+        stale_ids = [d["_id"] for d in self.db.deliveries.find(stale, {"_id": 1}, limit=limit)]
+        due_ids = [d["_id"] for d in self.db.deliveries.find(due, {"_id": 1}, limit=limit - len(stale_ids))] \
+            if len(stale_ids) < limit else []
         token = new_id()
-        self.db.deliveries.update_many(
-            {"_id": {"$in": ids}, "$or": [due, stale]},
-            {"$set": {"status": "sending", "owner": owner, "claim_token": token, "claimed_at": now,
-                      "lease_until": now + timedelta(seconds=lease_seconds)}, "$inc": {"claims": 1}})
-        return list(self.db.deliveries.find({"claim_token": token}))
+        claim = {"$set": {"status": "sending", "owner": owner, "claim_token": token, "claimed_at": now,
+                          "lease_until": now + timedelta(seconds=lease_seconds)}, "$inc": {"claims": 1}}
+        # Two plain update_many (an $or here makes SecantusDB scan the whole collection); the
+        # filter is checked again per document, so a delivery goes to one claimant only.
+        for ids, condition in ((stale_ids, stale), (due_ids, due)):
+            if ids:
+                self.db.deliveries.update_many({"_id": {"$in": ids}, **condition}, claim)
+        ids = stale_ids + due_ids
+        return list(self.db.deliveries.find({"_id": {"$in": ids}, "claim_token": token})) if ids else []
 
     def next_due_at(self):
         doc = self.db.deliveries.find_one({"status": {"$in": list(CLAIMABLE)}}, {"next_attempt_at": 1},
@@ -255,10 +256,14 @@ class NotifyStore(Store):
                 except BulkWriteError as exc:
                     if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
                         raise
-        # Clear only what was forwarded: a document that gained an effect meanwhile keeps it.
-        self.db.deliveries.bulk_write([
-            UpdateOne({"_id": doc["_id"], "side_effects": {"$size": len(doc.get("side_effects") or [])}},
-                      {"$set": {"side_effects": [], "has_side_effects": False}}) for doc in docs], ordered=False)
+        # Clear only what was forwarded: a document that gained an effect meanwhile keeps it
+        # (one update_many per number of effects, not one statement per document).
+        by_size = {}
+        for doc in docs:
+            by_size.setdefault(len(doc.get("side_effects") or []), []).append(doc["_id"])
+        for size, ids in by_size.items():
+            self.db.deliveries.update_many({"_id": {"$in": ids}, "side_effects": {"$size": size}},
+                                           {"$set": {"side_effects": [], "has_side_effects": False}})
         if self.relay is not None and by_collection.get("outbox"):
             self.relay.wake()
         return len(docs)
@@ -278,15 +283,6 @@ class NotifyStore(Store):
             return False
         self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$unset": {"retract_requested": ""}})
         return delivery["status"] == "sent"
-
-    def emit_many(self, session, events):
-        """Store.emit for many events in one insert (the same outbox documents)."""
-        docs = []
-        for event_type, data in events:
-            envelope = make_event(event_type, data, producer=self.service_name,
-                                  correlation_id=logs.current_correlation_id())
-            docs.append({"event_id": envelope["id"], "envelope": envelope, "created_at": utcnow(), "sent_at": None})
-        self.db.outbox.insert_many(docs, session=session)
 
     def _relay_task(self, delivery, task_id, purpose, remind_seconds, text=None):
         """(relay task, its notify.relay_task_created event, the officer's alert) for a delivery."""
@@ -356,6 +352,7 @@ class NotifyStore(Store):
 
     def cancel_unsent(self, publication_id):
         """Cancel what has not gone out; flag what is in flight (retracted once it lands)."""
+        self.forward_side_effects()  # relay tasks recorded a moment ago exist before they are cancelled
         now = utcnow()
         cancelled = self.db.deliveries.update_many(
             {"publication_id": publication_id, "status": {"$in": list(domain.CANCELLABLE)}},

@@ -160,8 +160,25 @@ def wait_statuses(stack, publication_id, expected, timeout=30):
 
 
 def outbox_events(stack, event_type, **match):
-    return [e["envelope"] for e in stack.db("notify").outbox.find({"envelope.type": event_type})
-            if all(e["envelope"]["data"].get(k) == v for k, v in match.items())]
+    """The events notify wrote to its outbox (forwarded from the delivery just after it is recorded)."""
+    def found():
+        return [e["envelope"] for e in stack.db("notify").outbox.find({"envelope.type": event_type})
+                if all(e["envelope"]["data"].get(k) == v for k, v in match.items())]
+    try:
+        return wait_for(found, timeout=10, interval=0.2, message=f"{event_type} {match}")
+    except AssertionError:
+        return []
+
+
+def alert_kinds(stack, unit_id, **refs):
+    """Kinds of the alerts raised for a unit (waiting a moment for the ones just recorded)."""
+    def kinds():
+        return [a["kind"] for a in stack.rpc.notify.alerts(unit_id)
+                if all(a["refs"].get(k) == v for k, v in refs.items())]
+    try:
+        return wait_for(kinds, timeout=10, interval=0.2, message="alerts")
+    except AssertionError:
+        return []
 
 
 # --- a post to every channel type ------------------------------------------------------------
@@ -195,11 +212,13 @@ def test_a_post_reaches_every_channel_type(stack, sandbox):
     mail, = received(sandbox, email)
     assert mail["platform"] == "email"
     # the manual group: a relay task for its officer, announced
-    task = stack.db("notify").relay_tasks.find_one({"delivery_id": found[manual["id"]]["_id"]})
+    task = wait_for(lambda: stack.db("notify").relay_tasks.find_one({"delivery_id": found[manual["id"]]["_id"]}),
+                    message="relay task")
     assert task["officer_id"] == manual["relay_officer_id"] and task["purpose"] == "post"
     assert "Cảnh báo lừa đảo" in task["text"] and task["group_id"] == manual["external_id"]
     assert outbox_events(stack, "notify.relay_task_created", delivery_id=task["delivery_id"])
-    assert len(outbox_events(stack, "notify.delivery_succeeded", publication_id=pid)) == 5
+    wait_for(lambda: len(outbox_events(stack, "notify.delivery_succeeded", publication_id=pid)) == 5,
+             message="five delivery_succeeded events")
     # the audience was snapshotted with the publication
     snapshot = stack.rpc.notify.audience_snapshot(pid)
     assert snapshot["count"] == 6 and {c["id"] for c in snapshot["channels"]} == {c["id"] for c in everything}
@@ -260,8 +279,7 @@ def test_permanent_errors_fail_at_once_and_exhausted_retries_die_with_an_alert(s
     assert dead["attempt_count"] == 4 and len(received(sandbox, down, outcome=None)) == 4
     assert outbox_events(stack, "notify.delivery_failed", delivery_id=failed["_id"])[0]["data"]["error"]
     assert outbox_events(stack, "notify.delivery_dead", delivery_id=dead["_id"])
-    alerts = stack.rpc.notify.alerts("ca-ninh-khanh")
-    assert any(a["kind"] == "delivery_dead" and a["refs"]["delivery_id"] == dead["_id"] for a in alerts)
+    assert "delivery_dead" in alert_kinds(stack, "ca-ninh-khanh", delivery_id=dead["_id"])
 
     # the board retries it once the partner is back; anyone else may not; a sent one cannot be
     configure(sandbox, {"channel": sandbox_key(down)})
@@ -292,7 +310,7 @@ def test_expired_token_waits_for_reauthorization(stack, sandbox):
     delivery = found[zalo["id"]]
     assert delivery["last_error_class"] == "reauthorize" and delivery["attempt_count"] == 1
     assert TOKEN not in str(delivery)  # the token is never stored
-    assert any(a["kind"] == "reauthorize" for a in stack.rpc.notify.alerts("doi-tham-muu"))
+    assert "reauthorize" in alert_kinds(stack, "doi-tham-muu", delivery_id=delivery["_id"])
     configure(sandbox, {"expired_tokens": []})  # an operator renewed the token
     assert stack.client.post(f"/api/v1/deliveries/{delivery['_id']}/retry",
                              headers=stack.moderator).status_code == 200
@@ -306,7 +324,10 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     pid = publish_post(stack.config, [first, second], unit="doi-tham-muu")["data"]["publication_id"]
     found = wait_statuses(stack, pid, {first["id"]: "relay_pending", second["id"]: "relay_pending"})
     officer = login(stack.client, f"canbo.{first['ward']}", DEMO_PASSWORD)
-    mine = stack.client.get("/api/v1/relay-tasks", headers=officer).get_json()["items"]
+    def my_tasks():
+        items = stack.client.get("/api/v1/relay-tasks", headers=officer).get_json()["items"]
+        return items if any(t["delivery_id"] == found[first["id"]]["_id"] for t in items) else None
+    mine = wait_for(my_tasks, message="the officer's relay task")
     task = next(t for t in mine if t["delivery_id"] == found[first["id"]]["_id"])
     assert task["status"] == "open" and task["group_id"] == first["external_id"]
     assert all(t["officer_id"] == first["relay_officer_id"] for t in mine)
@@ -327,12 +348,13 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     assert stack.client.post(url, headers=officer, json={"permalink": "https://zalo.me/g/abc/msg/1"}).status_code == 409
 
     # the other one is not done: a reminder after one period (2 s here), overdue after two
-    other = stack.db("notify").relay_tasks.find_one({"delivery_id": found[second["id"]]["_id"]})
+    other = wait_for(lambda: stack.db("notify").relay_tasks.find_one({"delivery_id": found[second["id"]]["_id"]}),
+                     message="relay task")
     wait_for(lambda: stack.db("notify").relay_tasks.find_one({"_id": other["_id"], "status": "overdue"}),
              timeout=15, message="overdue")
-    kinds = [a["kind"] for a in stack.rpc.notify.alerts(second["unit_id"])
-             if a["refs"].get("relay_task_id") == other["_id"]]
-    assert kinds[:3] == ["relay_task", "relay_reminder", "relay_overdue"]
+    wait_for(lambda: len(alert_kinds(stack, second["unit_id"], relay_task_id=other["_id"])) >= 3, message="alerts")
+    assert alert_kinds(stack, second["unit_id"], relay_task_id=other["_id"])[:3] == \
+        ["relay_task", "relay_reminder", "relay_overdue"]
     assert outbox_events(stack, "notify.relay_task_overdue", relay_task_id=other["_id"])
     # overdue can still be done
     officer2 = login(stack.client, f"canbo.{second['ward']}", DEMO_PASSWORD)

@@ -1,0 +1,232 @@
+"""Fan-out of one post to the province-scale channel set by ONE notify process.
+
+    .venv/bin/python bench/fanout.py [--latency-ms 100] [--concurrency 200] [--sample 50]
+
+Starts everything as its own process, as `make run` would: a SecantusDB server (or uses
+MONGODB_URI), a RabbitMQ vhost of its own (rabbitmqctl), the sandbox channel server
+answering every request after --latency-ms, the groups service and one notify process.
+Loads the province demo directory (88 fanpages, 1,283 Zalo groups of which every fifth is
+an ordinary group relayed by hand, 27 partner webhooks), publishes one `posts.published`
+to all of them, and measures:
+  * deliveries/s: channels reached (request answered by the sandbox, or relay task created)
+    per second from publish to the last one; and the rate at which the outcomes are recorded
+  * p50 / p99 time from publish to delivery
+  * a naive sequential loop (the same adapters, one send at a time) on a sample, extrapolated
+The token-bucket rates are lifted (RATE_*=100000): Zalo allows one OA token about 10
+messages/s, which alone would stretch 1,026 OA groups over ~100 s; this measures the engine.
+"""
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import base64  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pymongo  # noqa: E402
+
+TOKEN = "bench-token-" + "x" * 20
+SECRET = "whsec_" + base64.b64encode(b"bench-partner-secret-0123456789").decode()
+TYPES = ["facebook_page", "zalo_oa_group", "zalo_group_manual", "webhook"]
+DONE = {"sent", "relay_pending", "failed", "dead"}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def http(method, url, body=None):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def start_mongodb(tmp):
+    if os.environ.get("MONGODB_URI"):
+        return os.environ["MONGODB_URI"], None
+    port = free_port()
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
+                             "--storage-path", str(tmp / "mongo"), "--log-level", "ERROR"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=500)
+    for _ in range(100):
+        try:
+            client.admin.command("ping")
+            return uri, proc
+        except pymongo.errors.PyMongoError:
+            time.sleep(0.3)
+    raise SystemExit("SecantusDB did not start")
+
+
+def start_sandbox():
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", "0", "--smtp-port", "-1"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    line = proc.stdout.readline()  # "sandbox listening on http://127.0.0.1:PORT"
+    return proc, line.strip().split(" on ", 1)[1].split()[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="notify fan-out benchmark (province scale)")
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=50, help="deliveries sent by the naive sequential loop")
+    args = parser.parse_args()
+    amqp_base = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    tmp = Path(tempfile.mkdtemp(prefix="binhyen-fanout-"))
+    vhost = f"binhyen-bench-{uuid.uuid4().hex[:8]}"
+    procs = []
+    mongo_proc = None
+    try:
+        mongo_uri, mongo_proc = start_mongodb(tmp)
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                       capture_output=True)
+        parts = urlsplit(amqp_base)
+        amqp_uri = urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+        sandbox_proc, sandbox_url = start_sandbox()
+        procs.append(sandbox_proc)
+        http("POST", f"{sandbox_url}/_sandbox/config", {"channel": "*", "latency_ms": args.latency_ms})
+        prefix = f"bench{uuid.uuid4().hex[:6]}_"
+        channel_env = {
+            "FACEBOOK_GRAPH_URL": sandbox_url, "ZALO_OPENAPI_URL": sandbox_url, "YOUTUBE_API_URL": sandbox_url,
+            "FACEBOOK_PAGE_TOKEN": TOKEN, "ZALO_OA_TOKEN": TOKEN, "YOUTUBE_TOKEN": TOKEN,
+            "PARTNER_WEBHOOK_SECRET": SECRET, "HTTP_POOL_SIZE": str(args.concurrency),
+            "RATE_FACEBOOK_PAGE": "100000", "RATE_ZALO_OA_GROUP": "100000", "RATE_WEBHOOK": "100000"}
+        os.environ.update(channel_env)  # the naive loop below uses the same adapters here
+        env = dict(os.environ, AMQP_URI=amqp_uri, MONGODB_URI=mongo_uri, MONGODB_DB_PREFIX=prefix,
+                   PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", OUTBOX_POLL_SECONDS="0.1",
+                   DELIVERY_CONCURRENCY=str(args.concurrency), DELIVERY_POLL_SECONDS="0.1", **channel_env)
+        for name in ("groups", "notify"):
+            procs.append(subprocess.Popen([sys.executable, "-m", "service_runtime.run", name], cwd=ROOT,
+                                          env=dict(env, SERVICE_NAME=name),
+                                          stdout=open(tmp / f"{name}.log", "ab"), stderr=subprocess.STDOUT))
+
+        from nameko.standalone.rpc import ClusterRpcProxy
+        import contracts.rpc  # noqa: F401
+        from contracts.events import make_event
+        from nameko.amqp.publish import Publisher
+        from service_runtime.outbox import events_exchange
+        from service_runtime.config import service_config
+        config = service_config(AMQP_URI=amqp_uri, MONGODB_URI=mongo_uri, MONGODB_DB_PREFIX=prefix)
+        db = pymongo.MongoClient(mongo_uri, tz_aware=True)[f"{prefix}notify"]
+        with ClusterRpcProxy(config, timeout=120) as rpc:
+            for _ in range(120):
+                try:
+                    rpc.groups.health()
+                    rpc.notify.health()
+                    break
+                except Exception:
+                    time.sleep(0.5)
+            loaded = rpc.groups.load_demo_data("province", None, sandbox_url)
+            audience = rpc.groups.resolve_audience({"units": ["catp"], "channel_types": TYPES}, None)
+            channels = audience["channels"]
+            print(f"province directory: {loaded['channels_total']} channels; audience {len(channels)}: "
+                  f"{json.dumps(audience['by_type'])}", flush=True)
+            time.sleep(2)  # notify's consumer queue is bound once it answers health; its engine is running
+
+            data = {"post_id": "bench-post", "publication_id": uuid.uuid4().hex, "kind": "warning",
+                    "title": "Cảnh báo thủ đoạn lừa đảo mới",
+                    "body": "Công an tỉnh Ninh Bình khuyến cáo người dân cảnh giác. Gọi 113 khi cần.",
+                    "channel_overrides": {}, "media": [], "audience": {"units": ["catp"], "channel_types": TYPES},
+                    "unit": "catp", "published_at": datetime.now().astimezone().isoformat(), "version": 3,
+                    "wanted": None}
+            envelope = make_event("posts.published", data, producer="posts")
+            t0 = time.time()
+            Publisher(amqp_uri, use_confirms=True, serializer="json").publish(
+                envelope, exchange=events_exchange("posts"), routing_key="posts.published")
+            pid = data["publication_id"]
+            deadline = time.time() + 600
+            reached_at = None
+            while time.time() < deadline:
+                statuses = Counter(d["status"] for d in db.deliveries.find({"publication_id": pid}, {"status": 1}))
+                done = sum(n for status, n in statuses.items() if status in DONE)
+                if reached_at is None and http("GET", f"{sandbox_url}/_sandbox/received")["count"] \
+                        + statuses.get("relay_pending", 0) >= len(channels):
+                    reached_at = time.time()
+                if done >= len(channels):
+                    break
+                time.sleep(0.2)
+            recorded_at = time.time()
+            stats = rpc.notify.engine_stats()
+        statuses = Counter(d["status"] for d in db.deliveries.find({"publication_id": pid}, {"status": 1}))
+
+        # when each channel was reached: the sandbox's answer, or the relay task's creation
+        records = http("GET", f"{sandbox_url}/_sandbox/received")["requests"]
+        reached = [datetime.fromisoformat(r["at"]).timestamp() - t0 for r in records if r["outcome"] == "ok"]
+        reached += [t["created_at"].timestamp() - t0 for t in db.relay_tasks.find({"publication_id": pid})]
+        n = len(reached)
+        span = max(reached)
+        print(f"\nfan-out of 1 post to {len(channels)} channels by one notify process "
+              f"(concurrency {args.concurrency}, sandbox latency {args.latency_ms:.0f} ms):")
+        print(f"  reached        {n} channels in {span:.2f} s  -> {n / span:.0f} deliveries/s")
+        print(f"  recorded       all {sum(statuses.values())} deliveries settled in {recorded_at - t0:.2f} s "
+              f"-> {len(channels) / (recorded_at - t0):.0f} deliveries/s  {dict(statuses)}")
+        print(f"  publish->delivery  p50 {percentile(reached, 50):.2f} s   p99 {percentile(reached, 99):.2f} s")
+        print(f"  engine stats   {stats}")
+
+        # the naive loop: same adapters, one at a time
+        from services.notify import domain
+        from services.notify.adapters import adapter_for_channel
+        sample = [c for c in channels if c["type"] != "zalo_group_manual"][::max(1, len(channels) // args.sample)]
+        sample = sample[:args.sample]
+        publication = {"kind": "post", "title": data["title"], "body": data["body"], "channel_overrides": {},
+                       "envelope": envelope}
+        started = time.time()
+        for channel in sample:
+            adapter_for_channel(channel).send(channel, domain.message_for(channel, publication))
+        naive_rate = len(sample) / (time.time() - started)
+        engine_rate = n / span
+        print(f"  naive loop     {len(sample)} sends one at a time: {naive_rate:.1f} deliveries/s "
+              f"-> {len(channels) / naive_rate:.0f} s for the whole fan-out (extrapolated)")
+        print(f"  ratio          engine / naive = {engine_rate / naive_rate:.0f}x")
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if mongo_proc is not None:
+            mongo_proc.terminate()
+            try:
+                mongo_proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                mongo_proc.kill()
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
