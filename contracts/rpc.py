@@ -4,26 +4,6 @@ import json
 from marshmallow import RAISE, Schema, fields, validate
 
 
-class HealthReport(Schema):
-    service = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["ok", "degraded"]))
-    mongodb = fields.Dict(required=True)
-    broker = fields.Dict(required=True)
-    outbox = fields.Dict(required=True)
-
-
-class OfficerIdentity(Schema):
-    """What the groups service tells the gateway about an authenticated officer."""
-    class Meta:
-        unknown = RAISE
-
-    id = fields.String(required=True)
-    username = fields.String(required=True)
-    full_name = fields.String(allow_none=True)
-    roles = fields.List(fields.String(), required=True)
-    unit_id = fields.String(allow_none=True)
-
-
 # Staff roles. admin: everything; moderator: the admin board; editor: writes posts;
 # triage_officer: handles tips; unit_operator: runs a unit's channels; auditor: reads.
 ROLES = ("admin", "moderator", "editor", "triage_officer", "unit_operator", "auditor")

@@ -26,3 +26,11 @@ def wait_for(predicate, timeout=20.0, interval=0.1, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def answers(service):
+    """True once a service (a proxy attribute such as rpc.groups) answers health() with ok."""
+    try:
+        return service.health()["status"] == "ok"
+    except Exception:
+        return False

@@ -3,6 +3,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from contracts.groups import Officer
 from gateway.auth import Unauthorized, issue_token, require
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff authentication")
@@ -35,15 +36,8 @@ def token(credentials):
             "roles": officer["roles"], "unit_id": officer.get("unit_id")}
 
 
-class CurrentOfficer(Schema):
-    id = fields.String(required=True)
-    username = fields.String(allow_none=True)
-    roles = fields.List(fields.String(), required=True)
-    unit_id = fields.String(allow_none=True)
-
-
 @blp.route("/me")
-@blp.response(200, CurrentOfficer)
+@blp.response(200, Officer)
 @blp.doc(security=[{"bearer": []}])
 @require()
 def me():

@@ -9,7 +9,7 @@ import logging
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from contracts.rpc import Conflict, InvalidInput
+from contracts.rpc import Conflict, InvalidInput, NotFound
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
@@ -84,7 +84,6 @@ class PostsService(ServiceBase):
     def public_post(self, post_id):
         post = self.store.get(post_id)
         if post["status"] != "published":
-            from contracts.rpc import NotFound
             raise NotFound("Không tìm thấy bài viết / post not found")
         return public_view(post)
 

@@ -741,6 +741,7 @@ def _cue_hits(tokens: Sequence[str], cues: dict[str, float] | Iterable[str],
     so "mat trom" does not also score "trom".
     """
     weights = cues if isinstance(cues, dict) else {c: 1.0 for c in cues}
+    tokens = tuple(tokens)  # once: _find_phrase's tuple() of a tuple is then free
     spans = []
     for phrase, weight in weights.items():
         words = phrase.split()

@@ -5,7 +5,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import free_port
-from tests.support import spawn_service, wait_for
+from tests.support import answers, spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def test_a_service_process_serves_its_metrics(config, rpc, tmp_path):
     groups = spawn_service("groups", config, {"METRICS_PORT": str(port)}, tmp_path / "groups.log")
     try:
         wait_for(lambda: scrape(port), timeout=30, message="metrics endpoint")
-        wait_for(lambda: answers(rpc), timeout=30, message="groups answers")
+        wait_for(lambda: answers(rpc.groups), timeout=30, message="groups answers")
         rpc.groups.create_unit(ADMIN, {"name": "Tổ đo đạc", "kind": "team"})
         text = wait_for(lambda: (t := scrape(port)) and 'entrypoint="create_unit"' in t and t,
                         message="create_unit timed")
@@ -42,10 +42,3 @@ def test_the_gateway_counts_requests(gateway):
     gateway.get("/healthz")
     text = gateway.get("/metrics").get_data(as_text=True)
     assert 'binhyen_http_request_seconds_count{endpoint="/healthz",method="GET",status="200"}' in text
-
-
-def answers(rpc):
-    try:
-        return rpc.groups.health()["status"] == "ok"
-    except Exception:
-        return False

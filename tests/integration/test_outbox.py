@@ -10,7 +10,7 @@ from contracts.events import InvalidEvent, make_event
 from service_runtime.outbox import DEAD_LETTER_QUEUE
 from service_runtime.storage import mongo_client
 from services.groups.store import GroupsStore
-from tests.support import spawn_service, wait_for
+from tests.support import answers, spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +93,7 @@ def test_relay_killed_between_publish_and_mark_sent(run_services, rpc, mongo_cli
     log = tmp_path / "groups.log"
     crashing = spawn_service("groups", config, {"BINHYEN_FAILPOINT": "relay.after_publish"}, log)
     try:
-        wait_for(lambda: _answers(rpc), timeout=30, message="groups up")
+        wait_for(lambda: answers(rpc.groups), timeout=30, message="groups up")
         rpc.groups.create_unit.call_async(ADMIN, {"name": "Công an xã Ninh Nhất", "kind": "ward_police"})
         assert crashing.wait(timeout=30) == -9, log.read_text()[-2000:]
     finally:
@@ -115,10 +115,3 @@ def test_relay_killed_between_publish_and_mark_sent(run_services, rpc, mongo_cli
     finally:
         restarted.terminate()
         restarted.wait(timeout=20)
-
-
-def _answers(rpc):
-    try:
-        return rpc.groups.health()["status"] == "ok"
-    except Exception:
-        return False

@@ -14,7 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.events import make_event
 from tests.conftest import login
-from tests.support import spawn_service, wait_for
+from tests.support import answers, spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -280,7 +280,7 @@ def test_posts_killed_inside_a_publish_leaves_it_unpublished_and_eventless(run_s
     log = tmp_path / "posts.log"
     posts = spawn_service("posts", config, log_path=log)
     try:
-        wait_for(lambda: _answers(rpc.posts), timeout=30, message="posts up")
+        wait_for(lambda: answers(rpc.posts), timeout=30, message="posts up")
         post = rpc.posts.create_post(EDITOR, {"kind": "news", "title": "Tin thử", "body": "Nội dung",
                                               "audience": NK_BOARDING})
         rpc.posts.submit(EDITOR, post["id"])
@@ -291,7 +291,7 @@ def test_posts_killed_inside_a_publish_leaves_it_unpublished_and_eventless(run_s
         posts.wait(timeout=20)
 
     crashing = spawn_service("posts", config, {"BINHYEN_FAILPOINT": "store.before_commit"}, log)
-    wait_for(lambda: _answers(rpc.posts), timeout=30, message="crashing posts up")
+    wait_for(lambda: answers(rpc.posts), timeout=30, message="crashing posts up")
     rpc.posts.publish.call_async(MODERATOR, post["id"])
     assert crashing.wait(timeout=30) == -9, log.read_text()[-2000:]
     db = mongo_client[f"{config['MONGODB_DB_PREFIX']}posts"]
@@ -301,7 +301,7 @@ def test_posts_killed_inside_a_publish_leaves_it_unpublished_and_eventless(run_s
 
     restarted = spawn_service("posts", config, log_path=log)
     try:
-        wait_for(lambda: _answers(rpc.posts), timeout=30, message="posts back")
+        wait_for(lambda: answers(rpc.posts), timeout=30, message="posts back")
         # The killed process's transaction still holds the post until the server aborts it
         # (MongoDB and SecantusDB: 60 s); the publish retries its transaction until then.
         with ClusterRpcProxy(config, timeout=120) as patient:
@@ -315,10 +315,3 @@ def test_posts_killed_inside_a_publish_leaves_it_unpublished_and_eventless(run_s
             restarted.wait(timeout=20)
         except subprocess.TimeoutExpired:
             restarted.kill()
-
-
-def _answers(service):
-    try:
-        return service.health()["status"] == "ok"
-    except Exception:
-        return False
