@@ -216,7 +216,7 @@ class PostsService(ServiceBase):
 
     def _check_media(self, media):
         for item in media:
-            stored = self.store.get_media(item["media_id"])  # NotFound for an unknown id
+            stored = self.store.get_media(item["media_id"], with_data=False)  # NotFound for an unknown id
             if stored["content_type"] != item["content_type"] or stored["size"] != item["size"]:
                 raise InvalidInput("Thông tin tệp không khớp tệp đã tải lên / media reference does not match "
                                    "the upload", {"media": [item["media_id"]]})

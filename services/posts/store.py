@@ -154,10 +154,15 @@ class PostsStore(Store):
                        metadata={"content_type": content_type, "uploaded_by": uploaded_by, "uploaded_at": utcnow()})
         return {"media_id": media_id, "content_type": content_type, "size": len(data), "filename": filename}
 
-    def get_media(self, media_id):
+    def get_media(self, media_id, with_data=True):
+        """The stored file; without its bytes when only the description is needed (a post
+        referring to a 50 MB video must not read it to check its type and size)."""
         try:
             grid_out = self.media.get(media_id)
         except gridfs.errors.NoFile:
             raise NotFound("Không tìm thấy tệp / media not found")
-        return {"media_id": media_id, "content_type": grid_out.metadata["content_type"], "filename": grid_out.filename,
-                "size": grid_out.length, "data": grid_out.read()}
+        media = {"media_id": media_id, "content_type": grid_out.metadata["content_type"],
+                 "filename": grid_out.filename, "size": grid_out.length}
+        if with_data:
+            media["data"] = grid_out.read()
+        return media
