@@ -7,6 +7,8 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "retry_wait", "reauth_wait", 
                      "dead", "cancelled", "retract_pending", "retracted")
 RELAY_TASK_STATUSES = ("open", "overdue", "done", "cancelled")
 RELAY_PURPOSES = ("post", "take_down")
+# What a post's delivery summary counts per channel type (notify.publication_progress).
+SUMMARY_COUNTERS = ("sent", "failed", "pending", "relay_open", "cancelled", "retracted")
 
 # Events a unit may receive through a subscription (groups decides who, notify delivers).
 # Not tips.received (before triage and redaction) nor tips.reply_sent (for the tipster only);
@@ -60,8 +62,21 @@ class RelayTaskOverdueV1(Schema):
     created_at = fields.String(required=True)
 
 
+class PublicationProgressV1(Schema):
+    """Where one publication stands, recomputed from its deliveries (not a running tally, so
+    retries and cancellations never drift it). A consumer keeps the one with the latest as_of."""
+    publication_id = fields.String(required=True)
+    post_id = fields.String(required=True)
+    as_of = fields.String(required=True)
+    total = fields.Integer(required=True)
+    open = fields.Integer(required=True, metadata={"description": "deliveries not yet settled"})
+    by_channel_type = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                                  required=True, metadata={"description": "{channel type: {counter: n}}, "
+                                                                          "counters: " + ", ".join(SUMMARY_COUNTERS)})
+
+
 EVENTS = {
-    ("notify.delivery_succeeded", 1): DeliveryOutcomeV1,
+    ("notify.publication_progress", 1): PublicationProgressV1,
     ("notify.delivery_failed", 1): DeliveryOutcomeV1,
     ("notify.delivery_dead", 1): DeliveryOutcomeV1,
     ("notify.relay_task_created", 1): RelayTaskCreatedV1,

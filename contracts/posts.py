@@ -217,6 +217,8 @@ class DeliveryCounts(Schema):
     failed = fields.Integer()
     pending = fields.Integer()
     relay_open = fields.Integer()
+    cancelled = fields.Integer()
+    retracted = fields.Integer()
 
 
 class Post(Schema):

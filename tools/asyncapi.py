@@ -75,8 +75,11 @@ DESCRIPTIONS = {
     "posts.wanted_resolved":
         "A wanted-person notice was resolved (`outcome`: surrendered, arrested or withdrawn); "
         "`follow_up_post_id` names the post announcing it, if any.",
-    "notify.delivery_succeeded":
-        "A post or event reached a channel; `external_id` is the platform's id of what was posted.",
+    "notify.publication_progress":
+        "Where one post's publication stands: its deliveries counted per channel type (sent, failed, "
+        "pending, relay_open, cancelled, retracted), recounted at `as_of`, at most about once a second "
+        "while they change. Keep the one with the latest `as_of`; `open` reaches 0 when every "
+        "delivery has settled. (A single successful delivery has no event of its own.)",
     "notify.delivery_failed":
         "A delivery stopped without reaching the channel: `status` `failed` (permanent: content or "
         "permission) or `reauth_wait` (the channel's token must be renewed; it resumes then). "

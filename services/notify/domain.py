@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from contracts.notify import SUMMARY_COUNTERS
+
 
 class ErrorClass(StrEnum):
     RETRY = "retry"              # transient: try again after a back-off
@@ -331,7 +333,9 @@ def failure_event(error_class, attempts_made, max_attempts=MAX_ATTEMPTS):
 REOPENABLE = frozenset({"failed", "dead", "reauth_wait"})
 
 # The event announcing a delivery's new state (None: nothing to announce yet).
-OUTCOME_EVENTS = {"sent": "notify.delivery_succeeded", "failed": "notify.delivery_failed",
+# A send that succeeds has no event of its own: at province scale that is 1,400 events per
+# post; the post's progress (notify.publication_progress) carries it.
+OUTCOME_EVENTS = {"failed": "notify.delivery_failed",
                   "dead": "notify.delivery_dead", "reauth_wait": "notify.delivery_failed",
                   "relay_pending": "notify.relay_task_created"}
 # States that need a person: the alert kind raised for the publishing unit.
@@ -525,3 +529,20 @@ def summarise(rows, post_id):
         if status in ("relay_pending", "retract_pending"):
             summary["relay_open"] += 1
     return summary
+
+
+# What the post's summary counts: each delivery status falls in one counter.
+SUMMARY_COUNTER_OF = {"pending": "pending", "sending": "pending", "retry_wait": "pending", "sent": "sent",
+                      "relay_pending": "relay_open", "failed": "failed", "dead": "failed", "reauth_wait": "failed",
+                      "cancelled": "cancelled", "retract_pending": "retracted", "retracted": "retracted"}
+assert set(SUMMARY_COUNTER_OF.values()) == set(SUMMARY_COUNTERS)
+
+
+def publication_progress(rows, publication_id, post_id, as_of):
+    """notify.publication_progress data from [{channel_type, status}] of one publication."""
+    by_type = {}
+    for row in rows:
+        counts = by_type.setdefault(row["channel_type"], dict.fromkeys(SUMMARY_COUNTERS, 0))
+        counts[SUMMARY_COUNTER_OF[row["status"]]] += 1
+    return {"publication_id": publication_id, "post_id": post_id, "as_of": as_of, "total": len(rows),
+            "open": sum(c["pending"] for c in by_type.values()), "by_channel_type": by_type}

@@ -5,7 +5,8 @@ Three parts in every notify process, sharing the queue in MongoDB with any other
             to one process) while the send pool has room and the recorder keeps up;
   senders   one green thread per delivery (up to DELIVERY_CONCURRENCY in flight): pace by
             the channel account's token bucket, send through the adapter, settle the result;
-  recorder  writes finished sends in batches, each with its event, in one transaction.
+  recorder  writes finished sends in batches (one bulk write each) and, at most once a
+            second, tells posts where each publication it touched stands.
 A claim is a lease: a process that dies mid-send loses it after DELIVERY_LEASE_SECONDS and
 another process sends again (at-least-once; a webhook partner de-duplicates on webhook-id).
 """
@@ -44,7 +45,8 @@ SETTINGS = {
     "DELIVERY_BACKOFF_BASE_SECONDS": (float(domain.BACKOFF_BASE_SECONDS), float),
     "DELIVERY_BACKOFF_CAP_SECONDS": (float(domain.BACKOFF_CAP_SECONDS), float),
     "DELIVERY_MAX_PACE_WAIT_SECONDS": (5.0, float),  # longer waits for a token go back to the queue
-    "DELIVERY_RECORD_BATCH": (100, int),         # outcomes per transaction
+    "DELIVERY_RECORD_BATCH": (100, int),         # outcomes per bulk write
+    "DELIVERY_PROGRESS_SECONDS": (1.0, float),   # at most one progress event per post this often
     "RELAY_REMIND_SECONDS": (3600.0, float),     # relay task: remind after this, overdue after twice
     "TIPS_REPLY_ZALO_CREDENTIALS_REF": ("ZALO_OA_TOKEN", str),
     "TIPS_REPLY_FACEBOOK_CREDENTIALS_REF": ("FACEBOOK_PAGE_TOKEN", str),
@@ -103,6 +105,7 @@ class DeliveryEngine(DependencyProvider):
         self.buckets = {}            # bucket key -> TokenBucket (this process's share of the pacing)
         self.paused = {}             # bucket key -> monotonic time a Retry-After lifts
         self.publications = OrderedDict()  # a few publications kept in memory while they fan out
+        self.touched = {}            # publication id -> post id: progress to report
         self.rpc = RpcClient(self.container.config)
         self.store = None
         self.running = False
@@ -137,6 +140,11 @@ class DeliveryEngine(DependencyProvider):
     def wake(self):
         if not self._wake.ready():
             self._wake.send(True)
+
+    def touch(self, publication_id, post_id):
+        """A post's deliveries changed: report its progress with the next sweep."""
+        if publication_id and post_id:
+            self.touched[publication_id] = post_id
 
     def fan_out(self, publication, channels):
         """Create one delivery per channel, first attempts paced per channel account."""
@@ -277,7 +285,7 @@ class DeliveryEngine(DependencyProvider):
     # --- recorder ----------------------------------------------------------------------------------
     def _record_loop(self):
         size = self.settings["DELIVERY_RECORD_BATCH"]
-        last_sweep = 0.0
+        last_sweep = last_report = 0.0
         while self.running or not self.outcomes.empty() or self.pool.running():
             batch = []
             try:
@@ -291,6 +299,10 @@ class DeliveryEngine(DependencyProvider):
             if batch or time.monotonic() - last_sweep > 1.0:
                 last_sweep = time.monotonic()
                 self._sweep()
+            if self.touched and time.monotonic() - last_report >= self.settings["DELIVERY_PROGRESS_SECONDS"]:
+                last_report = time.monotonic()
+                self._report_progress()
+        self._report_progress()  # stopping: the last word on what this process did
 
     def _record(self, batch):
         started = time.monotonic()
@@ -304,6 +316,8 @@ class DeliveryEngine(DependencyProvider):
                 logs.log(logger, logging.WARNING, "recording deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
         self.stats["recorded"] += written
+        for doc, _ in batch:
+            self.touch(doc["publication_id"], doc.get("post_id"))
         self.stats["record_seconds"] += time.monotonic() - started
         lost = len(batch) - written
         if lost:
@@ -325,6 +339,15 @@ class DeliveryEngine(DependencyProvider):
         except Exception as exc:
             logs.log(logger, logging.WARNING, "forwarding side effects failed; retrying", error=type(exc).__name__)
 
+    def _report_progress(self):
+        touched, self.touched = self.touched, {}
+        for publication_id, post_id in touched.items():
+            try:
+                self.store.report_progress(publication_id, post_id)
+            except Exception as exc:
+                self.touched.setdefault(publication_id, post_id)  # next time
+                logs.log(logger, logging.WARNING, "reporting progress failed; retrying", error=type(exc).__name__)
+
     # --- retraction ----------------------------------------------------------------------------------
     def retract_all(self, deliveries, notice_publication_id):
         pool = eventlet.GreenPool(50)
@@ -333,7 +356,9 @@ class DeliveryEngine(DependencyProvider):
 
     def _retract_safely(self, delivery, notice_publication_id=None):
         try:
-            return self.retract(delivery, notice_publication_id)
+            outcome = self.retract(delivery, notice_publication_id)
+            self.touch(delivery["publication_id"], delivery.get("post_id"))
+            return outcome
         except PyMongoError:
             raise  # the handler runs again on the redelivered event
         except Exception:

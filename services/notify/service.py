@@ -62,6 +62,7 @@ class NotifyService(ServiceBase):
         self.store.save_publication(notice)
         self.store.mark_publication_retracted(data["publication_id"], data["reason"], notice["_id"])
         self.store.cancel_unsent(data["publication_id"])
+        self.engine.touch(data["publication_id"], data["post_id"])
         self.engine.retract_all(self.store.sent_deliveries(data["publication_id"]), notice["_id"])
         self._deliver_to_subscribers(event)
 
@@ -179,6 +180,7 @@ class NotifyService(ServiceBase):
         if not BOARD & set(actor.get("roles") or ()):
             raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên / moderators and admins only")
         doc = self.store.reopen(delivery_id, actor["id"])
+        self.engine.touch(doc["publication_id"], doc.get("post_id"))
         self.engine.wake()
         return delivery_view(doc, with_attempts=True)
 
@@ -225,7 +227,9 @@ class NotifyService(ServiceBase):
         if task["purpose"] == "post" and not data.get("permalink"):
             raise InvalidInput("Cần đường dẫn tới bài đã đăng / the permalink is required",
                                {"permalink": ["required"]})
-        return relay_task_view(self.store.confirm_relay_task(task, actor["id"], data.get("permalink")))
+        done = self.store.confirm_relay_task(task, actor["id"], data.get("permalink"))
+        self.engine.touch(task.get("publication_id"), task.get("post_id"))
+        return relay_task_view(done)
 
     @rpc
     def alerts(self, unit_id=None, officer_id=None):

@@ -324,6 +324,14 @@ class NotifyStore(Store):
     def delivery_rows(self, post_id):
         return list(self.db.deliveries.find({"post_id": post_id}, {"status": 1, "channel_type": 1}))
 
+    def report_progress(self, publication_id, post_id):
+        """Emit where a publication stands now, counted from its deliveries."""
+        as_of = utcnow().isoformat()  # before the read: a later report never shows less
+        rows = self.db.deliveries.find({"publication_id": publication_id}, {"status": 1, "channel_type": 1})
+        data = domain.publication_progress(list(rows), publication_id, post_id, as_of)
+        self.atomic(lambda session: self.emit(session, "notify.publication_progress", data))
+        return data
+
     def reopen(self, delivery_id, actor_id):
         """An operator's retry: back to pending, with a fresh budget of attempts."""
         doc = self.get_delivery(delivery_id)
@@ -427,7 +435,6 @@ class NotifyStore(Store):
                     session=session, return_document=ReturnDocument.AFTER)
                 if after is None:
                     raise Conflict("Lượt gửi không còn chờ đăng tay / the delivery no longer awaits a relay")
-                self.emit(session, "notify.delivery_succeeded", outcome_data(after))
             else:
                 self.db.deliveries.update_one(
                     {"_id": task["delivery_id"], "status": "retract_pending"},

@@ -22,6 +22,7 @@ from contracts.posts import (  # noqa: F401  (the vocabulary is part of the cont
     BODY_MAX, CHANNEL_FAMILY, CHANNEL_TYPES, FACEBOOK_MAX, KINDS, OUTCOMES, STATUSES, TITLE_MAX, WANTED_KINDS,
     YOUTUBE_DESCRIPTION_MAX_BYTES, YOUTUBE_TITLE_MAX, ZALO_MAX, clean_text, text_problem,
 )
+from contracts.notify import SUMMARY_COUNTERS
 from contracts.rpc import Conflict, Forbidden, InvalidInput
 from service_runtime.text import normalise, search_tokens
 
@@ -722,42 +723,17 @@ def channel_problems(post, audience_summary):
     return problems
 
 
-# --- delivery summary (from notify's events) -------------------------------------------
-
-DELIVERY_PENDING = "delivery_pending"   # not an event: a delivery counted before any news
-DELIVERY_COUNTERS = ("sent", "failed", "pending", "relay_open")
-# event type -> counter changes. delivery_failed (permanent error) and delivery_dead
-# (retries exhausted) both end a delivery as failed; any end closes an open relay task.
-DELIVERY_EFFECTS = {
-    DELIVERY_PENDING: {"pending": 1},
-    "notify.delivery_succeeded": {"sent": 1, "pending": -1, "relay_open": -1},
-    "notify.delivery_failed": {"failed": 1, "pending": -1, "relay_open": -1},
-    "notify.delivery_dead": {"failed": 1, "pending": -1, "relay_open": -1},
-    "notify.relay_task_created": {"relay_open": 1},
-}
-
+# --- delivery summary (from notify's publication_progress) -------------------------------
 
 def initial_delivery_summary(by_type):
     """At publication: every resolved channel is one pending delivery."""
-    summary = {}
-    for channel_type, count in (by_type or {}).items():
-        summary[channel_type] = dict.fromkeys(DELIVERY_COUNTERS, 0)
-        summary[channel_type]["pending"] = int(count)
-    return summary
+    return delivery_summary({channel_type: {"pending": int(count)} for channel_type, count in (by_type or {}).items()})
 
 
-def apply_delivery_event(summary, event_type, channel_type):
-    """{channel_type: {sent, failed, pending, relay_open}} after one event. The caller
-    de-duplicates by event id; counters never go below zero (events can arrive before the
-    delivery was counted pending). Unknown event types change nothing."""
-    new = copy.deepcopy(summary or {})
-    effects = DELIVERY_EFFECTS.get(event_type)
-    if effects is None:
-        return new
-    counts = new.setdefault(channel_type or "unknown", dict.fromkeys(DELIVERY_COUNTERS, 0))
-    for counter, delta in effects.items():
-        counts[counter] = max(0, counts.get(counter, 0) + delta)
-    return new
+def delivery_summary(by_type):
+    """{channel_type: {sent, failed, pending, relay_open, cancelled, retracted}}, every counter present."""
+    return {channel_type: {counter: int(counts.get(counter, 0)) for counter in SUMMARY_COUNTERS}
+            for channel_type, counts in by_type.items()}
 
 
 # --- search --------------------------------------------------------------------------------

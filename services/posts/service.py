@@ -5,6 +5,7 @@ one transaction. Staff RPCs take the acting officer first.
 """
 import base64
 import logging
+from datetime import datetime
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -23,7 +24,7 @@ SCHEDULER_SECONDS = 1.0
 
 
 def view(post, actor=None):
-    shown = {key: value for key, value in post.items() if key not in ("history", "summary_rev")}
+    shown = {key: value for key, value in post.items() if key not in ("history", "summary_as_of")}
     shown["required_approvals"] = domain.required_approvals(post["kind"])
     if actor is not None:
         shown["allowed_actions"] = domain.allowed_actions(post, actor)
@@ -156,7 +157,7 @@ class PostsService(ServiceBase):
         new, snapshot = domain.publish(post, actor, utcnow(), expected_version)
         new.update(counts)
         new["delivery_summary"] = domain.initial_delivery_summary(counts["audience_by_type"])
-        new["summary_rev"] = 0
+        new["summary_as_of"] = new["published_at"]  # notify's first report comes later
         event = dict(snapshot, published_at=iso(snapshot["published_at"]), wanted=self._wanted_for_event(new))
         return self.store.save(new, post["version"], [("posts.published", event)])
 
@@ -240,24 +241,8 @@ class PostsService(ServiceBase):
         result = self.groups.resolve_audience(post.get("audience") or {}, 0)
         return {"audience_count": result["count"], "audience_by_type": result["by_type"]}
 
-    def _delivery_news(self, event):
+    @event_subscriber("notify.publication_progress")
+    def on_publication_progress(self, event):
         data = event["data"]
-        if data.get("publication_id"):
-            self.store.apply_delivery_event(data["publication_id"], event["type"], data["channel_type"])
-
-    @event_subscriber("notify.delivery_succeeded")
-    def on_delivery_succeeded(self, event):
-        self._delivery_news(event)
-
-    @event_subscriber("notify.delivery_failed")
-    def on_delivery_failed(self, event):
-        self._delivery_news(event)
-
-    @event_subscriber("notify.delivery_dead")
-    def on_delivery_dead(self, event):
-        self._delivery_news(event)
-
-    @event_subscriber("notify.relay_task_created")
-    def on_relay_task_created(self, event):
-        if event["data"]["purpose"] == "post":
-            self._delivery_news(event)
+        self.store.apply_delivery_progress(data["publication_id"], domain.delivery_summary(data["by_channel_type"]),
+                                           datetime.fromisoformat(data["as_of"]))

@@ -113,20 +113,12 @@ class PostsStore(Store):
         return [to_post(doc) for doc in self.db.posts.find(
             {"status": "scheduled", "publish_at": {"$lte": now}}, sort=[("publish_at", ASCENDING)], limit=limit)]
 
-    def apply_delivery_event(self, publication_id, event_type, channel_type):
-        """Fold one delivery event into the post's summary (compare-and-set, retried)."""
-        for _ in range(20):
-            doc = self.db.posts.find_one({"publication_id": publication_id},
-                                         {"delivery_summary": 1, "summary_rev": 1})
-            if doc is None:
-                return False
-            summary = domain.apply_delivery_event(doc.get("delivery_summary"), event_type, channel_type)
-            rev = doc.get("summary_rev", 0)  # set to 0 at publication
-            result = self.db.posts.update_one({"_id": doc["_id"], "summary_rev": rev},
-                                              {"$set": {"delivery_summary": summary, "summary_rev": rev + 1}})
-            if result.modified_count == 1:
-                return True
-        raise Conflict("delivery summary busy")
+    def apply_delivery_progress(self, publication_id, summary, as_of):
+        """Keep notify's count of a publication's deliveries unless a newer one is already
+        here (reports from several notify processes may arrive out of order)."""
+        result = self.db.posts.update_one({"publication_id": publication_id, "summary_as_of": {"$lt": as_of}},
+                                          {"$set": {"delivery_summary": summary, "summary_as_of": as_of}})
+        return result.modified_count == 1
 
     def wanted_stats(self):
         notices = list(self.db.posts.find({"kind": {"$in": list(domain.WANTED_KINDS)},

@@ -217,8 +217,15 @@ def test_a_post_reaches_every_channel_type(stack, sandbox):
     assert task["officer_id"] == manual["relay_officer_id"] and task["purpose"] == "post"
     assert "Cảnh báo lừa đảo" in task["text"] and task["group_id"] == manual["external_id"]
     assert outbox_events(stack, "notify.relay_task_created", delivery_id=task["delivery_id"])
-    wait_for(lambda: len(outbox_events(stack, "notify.delivery_succeeded", publication_id=pid)) == 5,
-             message="five delivery_succeeded events")
+    # posts hears where the publication stands: five sent, one awaiting its officer, none open
+    def settled():
+        reports = outbox_events(stack, "notify.publication_progress", publication_id=pid)
+        last = max(reports, key=lambda e: e["data"]["as_of"], default=None)
+        return last if last and last["data"]["open"] == 0 else None
+    progress = wait_for(settled, message="the publication's progress reported")["data"]
+    assert progress["total"] == 6 and progress["post_id"] == envelope["data"]["post_id"]
+    assert sum(c["sent"] for c in progress["by_channel_type"].values()) == 5
+    assert progress["by_channel_type"]["zalo_group_manual"]["relay_open"] == 1
     # the audience was snapshotted with the publication
     snapshot = stack.rpc.notify.audience_snapshot(pid)
     assert snapshot["count"] == 6 and {c["id"] for c in snapshot["channels"]} == {c["id"] for c in everything}
@@ -344,7 +351,10 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     assert confirmed.get_json()["status"] == "done"
     after = wait_statuses(stack, pid, {first["id"]: "sent"})
     assert after[first["id"]]["external_id"] == "https://zalo.me/g/abc/msg/1"
-    assert outbox_events(stack, "notify.delivery_succeeded", delivery_id=after[first["id"]]["_id"])
+    # the confirmation shows in the post's progress: one relay fewer open, one more sent
+    wait_for(lambda: any(e["data"]["by_channel_type"]["zalo_group_manual"]["sent"] == 1
+                         for e in outbox_events(stack, "notify.publication_progress", publication_id=pid)),
+             message="progress after the confirmation")
     assert stack.client.post(url, headers=officer, json={"permalink": "https://zalo.me/g/abc/msg/1"}).status_code == 409
 
     # the other one is not done: a reminder after one period (2 s here), overdue after two

@@ -245,27 +245,32 @@ def test_media_upload_checks_type_content_and_name(stack):
         "media": [dict(media, media_id="doesnotexist")]}), 404)
 
 
-def test_delivery_news_from_notify_updates_the_summary(stack):
+def test_delivery_progress_from_notify_updates_the_summary_newest_report_wins(stack):
     post = ok(act(stack, ok(act(stack, ok(act(stack, new_post(stack), "submit", stack.editor)), "approve",
                                 stack.mod1)), "publish", stack.mod1))
-    event = make_event("notify.delivery_succeeded", {
-        "delivery_id": "d1", "publication_id": post["publication_id"], "post_id": post["id"],
-        "channel_id": "c1", "channel_type": "zalo_oa_group", "status": "sent", "attempts": 1}, producer="notify")
+    total = post["delivery_summary"]["zalo_oa_group"]["pending"]
+    published = datetime.fromisoformat(post["published_at"])
+
+    def report(seconds_after, sent):
+        return make_event("notify.publication_progress", {
+            "publication_id": post["publication_id"], "post_id": post["id"],
+            "as_of": (published + timedelta(seconds=seconds_after)).isoformat(), "total": total,
+            "open": total - sent, "by_channel_type": {"zalo_oa_group": {"sent": sent, "pending": total - sent}}},
+            producer="notify")
+    newer, older = report(2, total), report(1, 1)
+    exchange = Exchange("notify.events", type="topic", durable=True)
     with Connection(stack.config["AMQP_URI"]) as conn:
         producer = conn.Producer()
-        for _ in range(2):  # delivered twice: counted once
-            producer.publish(event, exchange=Exchange("notify.events", type="topic", durable=True),
-                             routing_key="notify.delivery_succeeded", serializer="json", declare=[
-                                 Exchange("notify.events", type="topic", durable=True)])
+        for event in (newer, newer, older):  # a repeat, and an older report arriving late: both ignored
+            producer.publish(event, exchange=exchange, routing_key="notify.publication_progress",
+                             serializer="json", declare=[exchange])
 
-    def counted():
-        summary = stack.client.get(f"/api/v1/posts/{post['id']}", headers=stack.editor).get_json()["delivery_summary"]
-        return summary["zalo_oa_group"]["sent"] == 1 and summary
-    summary = wait_for(counted, message="summary updated")
-    time.sleep(1)
-    summary = stack.client.get(f"/api/v1/posts/{post['id']}", headers=stack.editor).get_json()["delivery_summary"]
-    assert summary["zalo_oa_group"]["sent"] == 1
-    assert summary["zalo_oa_group"]["pending"] == post["delivery_summary"]["zalo_oa_group"]["pending"] - 1
+    def summary():
+        return stack.client.get(f"/api/v1/posts/{post['id']}", headers=stack.editor).get_json()["delivery_summary"]
+    wait_for(lambda: summary()["zalo_oa_group"]["sent"] == total, message="summary updated")
+    time.sleep(1.5)
+    assert summary()["zalo_oa_group"] == {"sent": total, "failed": 0, "pending": 0, "relay_open": 0,
+                                          "cancelled": 0, "retracted": 0}
 
 
 EDITOR = {"id": "bientap", "username": "bientap", "roles": ["editor"], "unit_id": "doi-tham-muu"}

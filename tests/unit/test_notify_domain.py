@@ -3,6 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from contracts.events import make_event
+from contracts.notify import DELIVERY_STATUSES
 from services.notify import domain
 from services.notify.domain import (PERMANENT, REAUTHORIZE, RETRY, IllegalTransition, TokenBucket,
                                     backoff_seconds, classify_failure, failure_event, next_retry_at,
@@ -204,3 +206,32 @@ def test_failure_event_turns_the_last_retry_into_dead():
     assert failure_event("reauthorize", attempts_made=1) == "reauthorize"
     assert failure_event("permanent", attempts_made=1) == "permanent_failure"
     assert transition("sending", failure_event("retry", attempts_made=6)) == "dead"
+
+
+# --- a post's progress ----------------------------------------------------------------------------
+
+def test_publication_progress_counts_each_delivery_once_by_its_current_status():
+    """Recounted from the deliveries: a retry that succeeded is one sent, not a failure and
+    a success; a token to renew is failed until reopened; cancelled and retracted show apart."""
+    rows = [{"channel_type": "facebook_page", "status": "sent"},          # after two retries
+            {"channel_type": "facebook_page", "status": "reauth_wait"},
+            {"channel_type": "zalo_oa_group", "status": "retry_wait"},
+            {"channel_type": "zalo_oa_group", "status": "sending"},
+            {"channel_type": "zalo_oa_group", "status": "dead"},
+            {"channel_type": "zalo_group_manual", "status": "relay_pending"},
+            {"channel_type": "zalo_group_manual", "status": "cancelled"},
+            {"channel_type": "webhook", "status": "retracted"}]
+    progress = domain.publication_progress(rows, "pub-1", "post-1", "2026-11-29T01:00:00+00:00")
+    assert progress["total"] == 8 and progress["open"] == 2
+    assert progress["by_channel_type"]["facebook_page"] == {"sent": 1, "failed": 1, "pending": 0, "relay_open": 0,
+                                                            "cancelled": 0, "retracted": 0}
+    assert progress["by_channel_type"]["zalo_oa_group"]["pending"] == 2
+    assert progress["by_channel_type"]["zalo_oa_group"]["failed"] == 1
+    assert progress["by_channel_type"]["zalo_group_manual"]["relay_open"] == 1
+    assert progress["by_channel_type"]["zalo_group_manual"]["cancelled"] == 1
+    assert progress["by_channel_type"]["webhook"]["retracted"] == 1
+    make_event("notify.publication_progress", progress, producer="notify")  # valid against the contract
+
+
+def test_every_delivery_status_falls_in_one_summary_counter():
+    assert set(domain.SUMMARY_COUNTER_OF) == set(DELIVERY_STATUSES)

@@ -12,7 +12,7 @@ from service_runtime.text import search_tokens
 from service_runtime.validation import load
 from services.posts import domain, schemas
 from services.posts.domain import (
-    apply_delivery_event, approve, archive, channel_problems, create_draft, due, edit,
+    approve, archive, channel_problems, create_draft, due, edit,
     publish, reject, render_for_channel, resolve, retract, schedule, search_tokens_for, submit,
 )
 
@@ -550,33 +550,17 @@ def test_resolve_refusals():
 
 # --- delivery summary ---------------------------------------------------------------------------------
 
-def test_delivery_summary_counts_per_channel_type():
+def test_delivery_summary_starts_with_every_channel_pending():
     summary = domain.initial_delivery_summary({"facebook_page": 2, "zalo_group_manual": 1})
-    assert summary["facebook_page"] == {"sent": 0, "failed": 0, "pending": 2, "relay_open": 0}
-    steps = [("notify.delivery_succeeded", "facebook_page"), ("notify.delivery_dead", "facebook_page"),
-             ("notify.relay_task_created", "zalo_group_manual"),
-             ("notify.delivery_succeeded", "zalo_group_manual"),
-             (domain.DELIVERY_PENDING, "email"), ("notify.delivery_failed", "email")]
-    for event_type, channel_type in steps:
-        before = copy.deepcopy(summary)
-        summary = apply_delivery_event(summary, event_type, channel_type)
-        if channel_type == "zalo_group_manual" and event_type.endswith("relay_task_created"):
-            assert summary["zalo_group_manual"]["relay_open"] == 1
-        assert before != summary
     assert summary == {
-        "facebook_page": {"sent": 1, "failed": 1, "pending": 0, "relay_open": 0},
-        "zalo_group_manual": {"sent": 1, "failed": 0, "pending": 0, "relay_open": 0},
-        "email": {"sent": 0, "failed": 1, "pending": 0, "relay_open": 0},
+        "facebook_page": {"sent": 0, "failed": 0, "pending": 2, "relay_open": 0, "cancelled": 0, "retracted": 0},
+        "zalo_group_manual": {"sent": 0, "failed": 0, "pending": 1, "relay_open": 0, "cancelled": 0, "retracted": 0},
     }
 
 
-def test_delivery_summary_tolerates_early_and_unknown_events():
-    summary = apply_delivery_event({}, "notify.delivery_succeeded", "webhook")
-    assert summary == {"webhook": {"sent": 1, "failed": 0, "pending": 0, "relay_open": 0}}
-    assert apply_delivery_event(summary, "notify.something_new", "webhook") == summary
-    frozen = copy.deepcopy(summary)
-    apply_delivery_event(summary, "notify.delivery_failed", "webhook")
-    assert summary == frozen
+def test_delivery_summary_fills_counters_a_report_left_out():
+    assert domain.delivery_summary({"webhook": {"sent": 3}}) == {
+        "webhook": {"sent": 3, "failed": 0, "pending": 0, "relay_open": 0, "cancelled": 0, "retracted": 0}}
 
 
 # --- search -----------------------------------------------------------------------------------------
