@@ -159,6 +159,7 @@ class DeliveryEngine(DependencyProvider):
         batch = self.settings["DELIVERY_CLAIM_BATCH"]
         concurrency = self.settings["DELIVERY_CONCURRENCY"]
         worth_a_claim = max(1, min(batch, concurrency // 4))  # each claim costs a query: not for one slot
+        last_take_over = 0.0
         while self.running:
             try:
                 free = self.pool.free()
@@ -167,7 +168,11 @@ class DeliveryEngine(DependencyProvider):
                     eventlet.sleep(0.01)  # the pool or the recorder is full: let it drain
                     continue
                 started = time.monotonic()
-                docs = self.store.claim_deliveries(self.owner, min(free, batch), self.settings["DELIVERY_LEASE_SECONDS"])
+                # Leases run for a minute: looking for lost ones a few times per lease is enough.
+                take_over = started - last_take_over > self.settings["DELIVERY_LEASE_SECONDS"] / 10
+                docs = self.store.claim_deliveries(self.owner, min(free, batch), self.settings["DELIVERY_LEASE_SECONDS"],
+                                                   take_over)
+                last_take_over = started if take_over else last_take_over
                 self.stats["claim_seconds"] += time.monotonic() - started
             except Exception as exc:
                 logs.log(logger, logging.WARNING, "claiming deliveries failed; retrying", error=type(exc).__name__)

@@ -239,6 +239,12 @@ def test_a_post_reaches_every_channel_type(stack, sandbox):
     client = stack.client
     listed = client.get(f"/api/v1/deliveries?publication_id={pid}", headers=stack.auditor).get_json()
     assert {d["status"] for d in listed["items"]} == {"sent", "relay_pending"} and len(listed["items"]) == 6
+    by_post = client.get(f"/api/v1/deliveries?post_id={envelope['data']['post_id']}&limit=3",
+                         headers=stack.auditor).get_json()
+    assert len(by_post["items"]) == 3 and by_post["next_cursor"]
+    rest = client.get(f"/api/v1/deliveries?post_id={envelope['data']['post_id']}&limit=3&cursor="
+                      f"{by_post['next_cursor']}", headers=stack.auditor).get_json()["items"]
+    assert {d["id"] for d in by_post["items"] + rest} == {d["id"] for d in listed["items"]}
     only = client.get(f"/api/v1/deliveries?publication_id={pid}&channel_type=zalo_oa_group",
                       headers=stack.auditor).get_json()["items"]
     assert [d["channel_id"] for d in only] == [zalo["id"]] and "attempts" not in only[0]
