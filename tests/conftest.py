@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Services started by the tests (in-process or as their own processes) seal tipster
 # identities with this key, as a deployment's would with its own.
 from services.tips.vault import generate_key  # noqa: E402
+from tests.support import EMITTED, check_emitted_events  # noqa: E402
 
 os.environ.setdefault("TIPS_VAULT_KEY", generate_key())
 TEST_VHOST_PREFIX = "binhyen-test-"
@@ -140,9 +141,12 @@ def db_prefix(mongo_client):
     """A database-name prefix of this test's own; its databases are dropped afterwards."""
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     yield prefix
-    for name in mongo_client.list_database_names():
-        if name.startswith(prefix):
-            mongo_client.drop_database(name)
+    try:
+        check_emitted_events(mongo_client, prefix)
+    finally:
+        for name in mongo_client.list_database_names():
+            if name.startswith(prefix):
+                mongo_client.drop_database(name)
 
 
 # --- services and gateway --------------------------------------------------------------
@@ -253,13 +257,23 @@ def module_stack(vhosts, mongodb_uri, mongo_client):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    for db_name in mongo_client.list_database_names():
-        if db_name.startswith(prefix):
-            mongo_client.drop_database(db_name)
-    vhosts.drop(name)
+    try:
+        check_emitted_events(mongo_client, prefix)
+    finally:
+        for db_name in mongo_client.list_database_names():
+            if db_name.startswith(prefix):
+                mongo_client.drop_database(db_name)
+        vhosts.drop(name)
 
 
 def login(client, username, password):
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.data
     return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if EMITTED:
+        terminalreporter.write_line(
+            f"events checked against docs/asyncapi.json: {sum(EMITTED.values())} events of {len(EMITTED)} types "
+            f"({', '.join(sorted(EMITTED))})")

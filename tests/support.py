@@ -34,3 +34,29 @@ def answers(service):
         return service.health()["status"] == "ok"
     except Exception:
         return False
+
+
+# --- every event the services emit matches the published catalog --------------------------------
+
+EMITTED = {}  # event type -> how many the suite's services emitted (and the catalog accepted)
+
+
+def check_emitted_events(mongo_client, prefix):
+    """Validate every envelope the services wrote to their outboxes under `prefix` against
+    the published catalog (docs/asyncapi.json); raise listing each one that departs from it.
+    Called before a test's databases are dropped, so the whole suite's events are checked."""
+    import json
+    from tools.asyncapi import envelope_errors
+    catalog = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
+    problems = []
+    for name in mongo_client.list_database_names():
+        if not name.startswith(prefix) or "outbox" not in mongo_client[name].list_collection_names():
+            continue
+        for doc in mongo_client[name].outbox.find({}, {"envelope": 1}):
+            envelope = doc["envelope"]
+            errors = envelope_errors(envelope, catalog)
+            if errors:
+                problems.append(f"{name}: {envelope.get('type')} v{envelope.get('version')}: {'; '.join(errors)}")
+            else:
+                EMITTED[envelope["type"]] = EMITTED.get(envelope["type"], 0) + 1
+    assert not problems, "events emitted that the catalog does not describe:\n" + "\n".join(problems[:20])

@@ -10,7 +10,7 @@ from contracts.events import InvalidEvent, make_event
 from service_runtime.outbox import DEAD_LETTER_QUEUE
 from service_runtime.storage import mongo_client
 from services.groups.store import GroupsStore
-from tests.support import answers, spawn_service, wait_for
+from tests.support import answers, check_emitted_events, spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +115,25 @@ def test_relay_killed_between_publish_and_mark_sent(run_services, rpc, mongo_cli
     finally:
         restarted.terminate()
         restarted.wait(timeout=20)
+
+
+def test_an_emitted_event_the_catalog_does_not_describe_is_caught(mongo_client):
+    """The suite checks every outbox it leaves behind against docs/asyncapi.json: an event
+    with a field of the wrong type, or of a type the catalog lacks, is reported."""
+    prefix = "catalogcheck_"
+    good = make_event("groups.unit_created", {"unit_id": "p1", "name": "Công an phường 1", "kind": "ward_police",
+                                              "parent_id": "catp", "ward": None}, producer="groups")
+    bad = json.loads(json.dumps(good))
+    bad["id"], bad["data"]["name"] = "4b9c9c27-1111-4222-8333-444455556666", 42
+    unknown = dict(good, id="4b9c9c27-1111-4222-8333-444455556667", type="groups.unit_exploded")
+    outbox = mongo_client[f"{prefix}groups"].outbox
+    try:
+        outbox.insert_one({"envelope": good})
+        check_emitted_events(mongo_client, prefix)  # conforms: nothing to report
+        outbox.insert_many([{"envelope": bad}, {"envelope": unknown}])
+        with pytest.raises(AssertionError) as caught:
+            check_emitted_events(mongo_client, prefix)
+        assert "groups.unit_created v1: data/name" in str(caught.value)
+        assert "groups.unit_exploded" in str(caught.value)
+    finally:
+        mongo_client.drop_database(f"{prefix}groups")
