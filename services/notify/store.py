@@ -154,19 +154,26 @@ class NotifyStore(Store):
         due = {"status": {"$in": list(CLAIMABLE)}, "next_attempt_at": {"$lte": now},
                "retract_requested": {"$ne": True}}
         stale = {"status": "sending", "lease_until": {"$lt": now}}
-        stale_ids = [d["_id"] for d in self.db.deliveries.find(stale, {"_id": 1}, limit=limit)] if take_over else []
-        due_ids = [d["_id"] for d in self.db.deliveries.find(due, {"_id": 1}, limit=limit - len(stale_ids))] \
-            if len(stale_ids) < limit else []
+        found = list(self.db.deliveries.find(stale, limit=limit)) if take_over else []
+        stale_count = len(found)
+        if stale_count < limit:
+            found += list(self.db.deliveries.find(due, limit=limit - stale_count))
+        if not found:
+            return []
         token = new_id()
-        claim = {"$set": {"status": "sending", "owner": owner, "claim_token": token, "claimed_at": now,
-                          "lease_until": now + timedelta(seconds=lease_seconds)}, "$inc": {"claims": 1}}
+        claimed = {"status": "sending", "owner": owner, "claim_token": token, "claimed_at": now,
+                   "lease_until": now + timedelta(seconds=lease_seconds)}
+        claim = {"$set": claimed, "$inc": {"claims": 1}}
         # Two plain update_many (an $or here makes SecantusDB scan the whole collection); the
         # filter is checked again per document, so a delivery goes to one claimant only.
-        for ids, condition in ((stale_ids, stale), (due_ids, due)):
-            if ids:
-                self.db.deliveries.update_many({"_id": {"$in": ids}, **condition}, claim)
-        ids = stale_ids + due_ids
-        return list(self.db.deliveries.find({"_id": {"$in": ids}, "claim_token": token})) if ids else []
+        modified = 0
+        for docs, condition in ((found[:stale_count], stale), (found[stale_count:], due)):
+            if docs:
+                modified += self.db.deliveries.update_many({"_id": {"$in": [d["_id"] for d in docs]}, **condition},
+                                                           claim).modified_count
+        if modified == len(found):  # all ours (the usual case): no need to read them again
+            return [dict(doc, **claimed, claims=doc.get("claims", 0) + 1) for doc in found]
+        return list(self.db.deliveries.find({"_id": {"$in": [d["_id"] for d in found]}, "claim_token": token}))
 
     def next_due_at(self):
         doc = self.db.deliveries.find_one({"status": {"$in": list(CLAIMABLE)}}, {"next_attempt_at": 1},
