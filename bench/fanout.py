@@ -109,6 +109,14 @@ def main():
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--sample", type=int, default=50, help="deliveries sent by the naive sequential loop")
     args = parser.parse_args()
+    measure(args.latency_ms, args.concurrency, args.sample, verbose=True)
+    return 0
+
+
+def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
+    """Run the fan-out once; returns {per_second, p50_s, p99_s, naive_per_second, cpu_seconds, ...}."""
+    args = argparse.Namespace(latency_ms=latency_ms, concurrency=concurrency, sample=sample_size)
+    say = print if verbose else (lambda *a, **k: None)
     amqp_base = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     tmp = Path(tempfile.mkdtemp(prefix="binhyen-fanout-"))
     vhost = f"binhyen-bench-{uuid.uuid4().hex[:8]}"
@@ -158,7 +166,7 @@ def main():
             loaded = rpc.groups.load_demo_data("province", None, sandbox_url)
             audience = rpc.groups.resolve_audience({"units": ["catp"], "channel_types": TYPES}, None)
             channels = audience["channels"]
-            print(f"province directory: {loaded['channels_total']} channels; audience {len(channels)}: "
+            say(f"province directory: {loaded['channels_total']} channels; audience {len(channels)}: "
                   f"{json.dumps(audience['by_type'])}", flush=True)
             time.sleep(2)  # notify's consumer queue is bound once it answers health; its engine is running
 
@@ -192,15 +200,15 @@ def main():
         reached += [t["created_at"].timestamp() - t0 for t in db.relay_tasks.find({"publication_id": pid})]
         n = len(reached)
         span = max(reached)
-        print(f"\nfan-out of 1 post to {len(channels)} channels by one notify process "
+        say(f"\nfan-out of 1 post to {len(channels)} channels by one notify process "
               f"(concurrency {args.concurrency}, sandbox latency {args.latency_ms:.0f} ms):")
-        print(f"  reached        {n} channels in {span:.2f} s  -> {n / span:.0f} deliveries/s")
-        print(f"  recorded       all {sum(statuses.values())} deliveries settled in {recorded_at - t0:.2f} s "
+        say(f"  reached        {n} channels in {span:.2f} s  -> {n / span:.0f} deliveries/s")
+        say(f"  recorded       all {sum(statuses.values())} deliveries settled in {recorded_at - t0:.2f} s "
               f"-> {len(channels) / (recorded_at - t0):.0f} deliveries/s  {dict(statuses)}")
-        print(f"  publish->delivery  p50 {percentile(reached, 50):.2f} s   p99 {percentile(reached, 99):.2f} s")
-        print(f"  engine stats   {stats}")
+        say(f"  publish->delivery  p50 {percentile(reached, 50):.2f} s   p99 {percentile(reached, 99):.2f} s")
+        say(f"  engine stats   {stats}")
         if cpu_used:
-            print(f"  cpu seconds    " + ", ".join(f"{name} {used:.1f}" for name, used in cpu_used.items())
+            say("  cpu seconds    " + ", ".join(f"{name} {used:.1f}" for name, used in cpu_used.items())
                   + f"  (of {os.cpu_count()} cores x {recorded_at - t0:.1f} s)")
 
         # the naive loop: same adapters, one at a time
@@ -215,10 +223,12 @@ def main():
             adapter_for_channel(channel).send(channel, domain.message_for(channel, publication))
         naive_rate = len(sample) / (time.time() - started)
         engine_rate = n / span
-        print(f"  naive loop     {len(sample)} sends one at a time: {naive_rate:.1f} deliveries/s "
+        say(f"  naive loop     {len(sample)} sends one at a time: {naive_rate:.1f} deliveries/s "
               f"-> {len(channels) / naive_rate:.0f} s for the whole fan-out (extrapolated)")
-        print(f"  ratio          engine / naive = {engine_rate / naive_rate:.0f}x")
-        return 0
+        say(f"  ratio          engine / naive = {engine_rate / naive_rate:.0f}x")
+        return {"channels": len(channels), "per_second": engine_rate, "p50_s": percentile(reached, 50),
+                "p99_s": percentile(reached, 99), "naive_per_second": naive_rate, "cpu_seconds": cpu_used,
+                "recorded_per_second": len(channels) / (recorded_at - t0)}
     finally:
         for proc in procs:
             if proc.poll() is None:

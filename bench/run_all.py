@@ -44,6 +44,11 @@ def main():
         row("  publish -> delivery p50 / p99 s", f"{fanout['p50_s']:.1f} / {fanout['p99_s']:.1f}", "")
         row("  naive sequential loop, deliveries/s (ratio)",
             f"{fanout['naive_per_second']:.1f} ({fanout['per_second'] / fanout['naive_per_second']:.0f}x)", "")
+        cpu = fanout["cpu_seconds"]
+        if cpu.get("database") is not None and cpu.get("notify") is not None:
+            row("  CPU ms per delivery: database / notify",
+                f"{1000 * cpu['database'] / fanout['channels']:.1f} / {1000 * cpu['notify'] / fanout['channels']:.1f}",
+                "")
     audience = importlib.import_module("bench.audience").measure()
     for label, (p50, p99, r50, r99, count) in audience.items():
         row(f"audience '{label}' ({count}), RPC p50/p99 ms", f"{r50:.1f} / {r99:.1f}", "well under 100")
