@@ -205,20 +205,9 @@ class DeliveryEngine(DependencyProvider):
         if publication is None:
             return domain.settle(self._attempts_made(doc), utcnow(),
                                  error=(ErrorClass.PERMANENT, "Không còn nội dung để gửi / publication missing", None))
-        bucket_key = None
-        limit = rate_limit_for(channel["type"], os.environ)
-        if limit is not None:
-            bucket_key = rate_bucket_key(channel)
-            bucket = self.buckets.get(bucket_key)
-            if bucket is None:
-                bucket = self.buckets[bucket_key] = TokenBucket(limit.per_second, limit.burst)
-            now = time.monotonic()
-            wait = max(bucket.take(now), self.paused.get(bucket_key, 0.0) - now)
-            if wait > self.settings["DELIVERY_MAX_PACE_WAIT_SECONDS"]:
-                bucket.refund()
-                return {"deferred_until": utcnow() + timedelta(seconds=wait)}
-            if wait > 0:
-                eventlet.sleep(wait)
+        bucket_key, wait = self._pace(channel, self.settings["DELIVERY_MAX_PACE_WAIT_SECONDS"])
+        if wait is not None:
+            return {"deferred_until": utcnow() + timedelta(seconds=wait)}
         message = domain.message_for(channel, publication)
         started = time.monotonic()
         external_id, relay_required, error = None, False, None
@@ -248,6 +237,26 @@ class DeliveryEngine(DependencyProvider):
         if relay_required:
             result["relay_text"] = message["text"]
         return result
+
+    def _pace(self, channel, max_wait=None):
+        """Take a token from the channel account's bucket, sleeping until it is due. Returns
+        (bucket key or None, None), or (key, wait) without sleeping when the wait would be
+        longer than `max_wait` (the token is given back)."""
+        limit = rate_limit_for(channel["type"], os.environ)
+        if limit is None:
+            return None, None
+        bucket_key = rate_bucket_key(channel)
+        bucket = self.buckets.get(bucket_key)
+        if bucket is None:
+            bucket = self.buckets[bucket_key] = TokenBucket(limit.per_second, limit.burst)
+        now = time.monotonic()
+        wait = max(bucket.take(now), self.paused.get(bucket_key, 0.0) - now)
+        if max_wait is not None and wait > max_wait:
+            bucket.refund()
+            return bucket_key, wait
+        if wait > 0:
+            eventlet.sleep(wait)
+        return bucket_key, None
 
     def _publication(self, publication_id):
         publication = self.publications.get(publication_id)
@@ -381,6 +390,7 @@ class DeliveryEngine(DependencyProvider):
         if action == "api":
             adapter = adapter_for_channel(channel)
             for attempt in range(RETRACT_TRIES):
+                self._pace(channel)  # a delete counts against the account's rate like a post
                 started = time.monotonic()
                 try:
                     adapter.retract(channel, delivery["external_id"])
