@@ -8,7 +8,13 @@ cap after NFC, ward lookup) is decided by `services.tips.domain`.
 Events never carry who sent a tip (contact, Zalo or Facebook user id), and every text in
 them is redacted (phone numbers, ID-card numbers, plates) because partner units may bind
 their own queues to `tips.events`.
+
+Web tips reach the tips service through a work queue, not RPC: the gateway validates a tip,
+draws its code and secret, publishes an `IntakeMessage` to `INTAKE_QUEUE` (persistent,
+confirmed, mandatory) and answers 202; the tips service stores it once per `intake_id`.
+The queue is private to these two (not an event: partner units never bind to it).
 """
+from kombu import Exchange, Queue
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 from nameko.exceptions import deserialize_to_instance
 
@@ -42,11 +48,25 @@ REQUIRED = {"required": "Bắt buộc / Required"}
 RAW_TEXT_MAX = 4 * TEXT_MAX
 
 
+# One declaration for both sides (a durable direct exchange and queue): the gateway declares
+# them before its first publish, the tips service when it starts consuming.
+INTAKE_EXCHANGE = Exchange("tips.intake", type="direct", durable=True, delivery_mode=2)
+INTAKE_QUEUE = Queue("tips.intake", INTAKE_EXCHANGE, routing_key="tips.intake", durable=True)
+
+
 # --- errors ------------------------------------------------------------------------------------
+
+# The one answer to a wrong code, a wrong secret, and a tip still in the intake queue (its
+# code cannot be checked before it is stored): saying which would tell a stranger whether
+# a code exists.
+ACCESS_DENIED = ("Mã tin báo hoặc mật mã không đúng. Nếu bạn vừa gửi tin, tin đang được ghi nhận: "
+                 "hãy thử lại sau vài giây / wrong tip code or secret. If you sent your tip a moment "
+                 "ago it is still being recorded: retry in a few seconds")
+
 
 @deserialize_to_instance
 class TipAccessDenied(ServiceError):
-    """Wrong tip code or wrong secret: one answer for both, never saying which."""
+    """Wrong tip code or wrong secret (or not stored yet): one answer for all, never saying which."""
     status = 401
     title = "Chưa xác thực / Unauthorized"
 
@@ -114,6 +134,16 @@ class PublicTip(_Strict):
     contact = fields.Nested(Contact, allow_none=True)
     attachments = fields.List(fields.Nested(Attachment), load_default=list,
                               validate=validate.Length(max=ATTACHMENTS_MAX))
+
+
+class IntakeMessage(_Strict):
+    """A web tip on INTAKE_QUEUE: validated by the gateway, which drew its code and secret
+    and told the citizen both. Never the plaintext secret; `payload` is the request body."""
+    intake_id = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(16, 64))
+    received_at = fields.AwareDateTime(required=True, error_messages=REQUIRED, format="iso")
+    tip_code = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(8, 20))
+    secret_hash = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(16, 200))
+    payload = fields.Nested(PublicTip, required=True, error_messages=REQUIRED)
 
 
 class ChannelTip(_Strict):
@@ -246,7 +276,8 @@ class TipReceipt(Schema):
     secret = fields.String(allow_none=True, metadata={
         "description": "shown once; null when this message was already received (no new secret)"})
     status_url = fields.String(required=True)
-    urgency = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True, metadata={
+        "description": "null until triaged (a web tip is triaged when stored, after this answer)"})
     message = fields.String(required=True, metadata={"description": "acknowledgement to show the citizen"})
     duplicate = fields.Boolean(required=True)
 

@@ -1,4 +1,5 @@
-"""What every service class has: correlation ids, `health()`, idempotent event subscribers."""
+"""What every service class has: correlation ids, `health()`, idempotent event subscribers,
+work-queue consumers."""
 import functools
 import logging
 import time
@@ -7,11 +8,14 @@ from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
+from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Rpc
+from pymongo.errors import ConnectionFailure
 
 from contracts.events import InvalidEvent, producer_of, validate_event
-from contracts.rpc import ServiceError
+from contracts.rpc import InvalidInput, ServiceError
 from service_runtime import logs
+from service_runtime.config import env
 from service_runtime.metrics import Metrics
 from service_runtime.outbox import DEAD_LETTER_EXCHANGE
 
@@ -21,7 +25,22 @@ logger = logging.getLogger(__name__)
 # warning level without a traceback, returned to the caller as itself.
 def rpc(fn=None, **kwargs):
     kwargs.setdefault("expected_exceptions", ServiceError)
-    return nameko_rpc(**kwargs)(fn) if fn else nameko_rpc(**kwargs)
+    return ReplyTolerantRpc.decorator(**kwargs)(fn) if fn else ReplyTolerantRpc.decorator(**kwargs)
+
+
+class ReplyTolerantRpc(Rpc):
+    """nameko's RPC entrypoint, except that a reply that cannot be sent (the broker went away
+    while the worker ran) does not kill the whole service, as stock nameko does: the request
+    stays unacknowledged, so the broker hands it out again once it is back, and the caller,
+    whose reply queue went with the connection, has already had its error (a 503)."""
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception as exc:
+            logs.log(logger, logging.WARNING, "RPC reply not sent: the broker connection is gone",
+                     method=self.method_name, error=type(exc).__name__)
+            return result, exc_info
 
 # A handler that keeps failing is retried this many times, then dead-lettered.
 HANDLER_ATTEMPTS = 3
@@ -71,48 +90,36 @@ def dead_letter(amqp_uri, body, reason, consumer):
     )
 
 
-class EventSubscriber(EventHandler):
-    """A SERVICE_POOL (durable, shared) handler that validates and dead-letters.
-
-    An event whose envelope or data fails its schema is logged and dead-lettered; a
-    handler that raises is retried, then dead-lettered. The handler receives the
-    validated envelope.
+class Settled:
+    """How a consumed message ends (mixed into a nameko entrypoint): acked once handled;
+    after a failure requeued with a back-off, and dead-lettered when `unfixable` says no
+    retry can help or after HANDLER_ATTEMPTS failures; never dropped. `retry_later`
+    failures ("not now": another worker holds it, storage is down) are retried without limit.
     """
-
-    def __init__(self, event_type, **kwargs):
-        super().__init__(producer_of(event_type), event_type, handler_type=SERVICE_POOL,
-                         reliable_delivery=True, **kwargs)
-        self._failures = {}
+    key_field = "id"    # the payload field that names a message across its deliveries
+    unfixable = ()
+    retry_later = ()
 
     @property
     def consumer(self):
         return f"{self.container.service_name}.{self.method_name}"
 
-    def handle_message(self, body, message):
-        try:
-            event = validate_event(body)
-        except InvalidEvent as exc:
-            logs.log(logger, logging.ERROR, "event rejected by its schema; dead-lettered",
-                     consumer=self.consumer, event_type=getattr(exc, "event_type", None),
-                     errors=str(exc.errors)[:500])
-            self._dead_letter(body, message, f"schema: {exc.errors}")
-            return
-        super().handle_message(event, message)
-
     def handle_message_processed(self, message, result=None, exc_info=None):
-        event_id = message.payload.get("id") if isinstance(message.payload, dict) else None
+        key = message.payload.get(self.key_field) if isinstance(message.payload, dict) else None
         if exc_info is None:
-            self._failures.pop(event_id, None)
+            self._failures.pop(key, None)
             self.queue_consumer.ack_message(message)
             return
-        if exc_info[0] is EventBusy:
+        if issubclass(exc_info[0], self.retry_later):
             time.sleep(0.5)
             self.queue_consumer.requeue_message(message)
             return
-        failures = self._failures.get(event_id, 0) + 1
-        self._failures[event_id] = failures
-        if failures >= HANDLER_ATTEMPTS:
-            self._failures.pop(event_id, None)
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        if failures >= HANDLER_ATTEMPTS or issubclass(exc_info[0], self.unfixable):
+            self._failures.pop(key, None)
+            logs.log(logger, logging.ERROR, "message dead-lettered", consumer=self.consumer,
+                     error=exc_info[0].__name__, attempts=failures)
             self._dead_letter(message.payload, message, f"handler: {exc_info[0].__name__}: {exc_info[1]}")
         else:
             time.sleep(0.2 * 2 ** failures)  # back off before the broker hands it back
@@ -127,6 +134,78 @@ class EventSubscriber(EventHandler):
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)
+
+
+class EventSubscriber(Settled, EventHandler):
+    """A SERVICE_POOL (durable, shared) handler that validates and dead-letters.
+
+    An event whose envelope or data fails its schema is logged and dead-lettered; a
+    handler that raises is retried, then dead-lettered. The handler receives the
+    validated envelope.
+    """
+    retry_later = (EventBusy,)
+
+    def __init__(self, event_type, **kwargs):
+        super().__init__(producer_of(event_type), event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, **kwargs)
+        self._failures = {}
+
+    def handle_message(self, body, message):
+        try:
+            event = validate_event(body)
+        except InvalidEvent as exc:
+            logs.log(logger, logging.ERROR, "event rejected by its schema; dead-lettered",
+                     consumer=self.consumer, event_type=getattr(exc, "event_type", None),
+                     errors=str(exc.errors)[:500])
+            self._dead_letter(body, message, f"schema: {exc.errors}")
+            return
+        super().handle_message(event, message)
+
+
+class WorkQueueConsumer(QueueConsumer):
+    """The queue consumer of work queues: a connection of its own whose prefetch
+    (WORK_QUEUE_CONCURRENCY, default 8) bounds the messages handled at once, so a backlog
+    never takes every worker from RPC and events."""
+
+    @property
+    def prefetch_count(self):
+        wanted = self.container.config.get("WORK_QUEUE_CONCURRENCY") or env("WORK_QUEUE_CONCURRENCY", "8")
+        return max(1, min(int(wanted), self.container.max_workers))
+
+    def start(self):
+        # Take no work before the container's own queue consumer is ready: until then its RPC
+        # reply queues are not bound, and a worker's RPC would wait for a reply RabbitMQ dropped.
+        ready = self.container.shared_extensions.get(QueueConsumer)
+        if ready is not None:
+            try:
+                ready._consumers_ready.wait()
+            except Exception:
+                pass  # it failed or was stopped while starting: it says so itself
+        super().start()
+
+
+class WorkConsumer(Settled, Consumer):
+    """Consumes a durable work queue: the handler gets the message body; invalid input
+    (InvalidInput: the message can never be handled) is dead-lettered at once, an
+    unreachable MongoDB is waited out, anything else is retried, then dead-lettered."""
+    queue_consumer = WorkQueueConsumer()
+    unfixable = (InvalidInput,)
+    retry_later = (ConnectionFailure,)
+
+    def __init__(self, queue, key_field, retry_later=(), **kwargs):
+        super().__init__(queue, **kwargs)
+        self.key_field = key_field
+        self.retry_later = (*WorkConsumer.retry_later, *retry_later)
+        self._failures = {}
+
+
+def work_consumer(queue, key_field, retry_later=()):
+    """Decorate `handler(self, body)` to consume `queue` (a kombu Queue, declared on start).
+
+    Delivery is at-least-once: the handler must make a repeated message harmless (keyed by
+    the body's `key_field`), since the process may die after its commit and before the ack.
+    """
+    return WorkConsumer.decorator(queue, key_field, retry_later=retry_later)
 
 
 def event_subscriber(event_type):

@@ -1,5 +1,9 @@
 """Public tips: citizens send a tip and follow it up with the tip code and its secret (no login).
 
+A tip is checked here and durably queued for the tips service (gateway/intake.py); the 202
+comes once RabbitMQ confirmed it, before the tips service stores it (a moment later; longer
+after a burst, which the queue absorbs).
+
 Rate limit: a token bucket per client IP, kept in this gunicorn worker's memory. It is
 per worker (a client spread over N workers gets up to N times the rate) and forgotten on
 restart: a brake on floods from one address, not an exact quota. Behind a reverse proxy
@@ -13,9 +17,10 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from contracts.tips import PublicMessage, PublicStatus, PublicTip, TipAccessDenied, TipReceipt
+from contracts.tips import ACCESS_DENIED, PublicMessage, PublicStatus, PublicTip, TipAccessDenied, TipReceipt
 from gateway import errors
 from gateway.api.schemas import body
+from gateway.intake import IntakePublisher, queue_tip
 from gateway.rpc import call
 from service_runtime.config import env
 
@@ -24,6 +29,8 @@ blp = Blueprint("public_tips", __name__, url_prefix="/api/v1/public/tips",
 
 SECRET_HEADER = "X-Tip-Secret"
 MAX_CLIENTS = 50_000  # buckets kept per worker before idle ones are dropped
+# A tip whose receipt was just given may still be in the intake queue: retry after this.
+STORING_SECONDS = 2
 
 
 Problem = errors.Problem  # one schema for every error (documented once, in gateway.errors)
@@ -77,6 +84,15 @@ def limiter():
     return bucket
 
 
+def publisher():
+    """This worker's intake publisher (its connections are made on first use, after fork)."""
+    made = current_app.extensions.get("public_tips_intake")
+    if made is None:
+        made = current_app.extensions["public_tips_intake"] = IntakePublisher(
+            current_app.config["AMQP_URI"], float(env("INTAKE_CONFIRM_SECONDS", "5")))
+    return made
+
+
 def client_ip():
     """The client's address; with N trusted proxies, the Nth X-Forwarded-For entry from the right."""
     hops = int(env("PUBLIC_TIPS_TRUSTED_PROXIES", "0"))
@@ -97,25 +113,36 @@ def rate_limit():
     return None
 
 
+@blp.errorhandler(TipAccessDenied)
+def access_denied(exc):
+    # One answer for a wrong code, a wrong secret and a tip not stored yet (see ACCESS_DENIED).
+    return errors.problem(401, ACCESS_DENIED, headers={"Retry-After": str(STORING_SECONDS)})
+
+
 def secret_from_header():
     secret = request.headers.get(SECRET_HEADER)
     if not secret:
-        # The same answer as a wrong secret: nothing tells whether the code exists.
-        raise TipAccessDenied("Mã tin báo hoặc mật mã không đúng / wrong tip code or secret")
+        raise TipAccessDenied(ACCESS_DENIED)
     return secret
+
+
+ACCESS_DOC = ("Wrong code or wrong secret, or a tip sent a moment ago and not stored yet: one answer "
+              "for all (with Retry-After), so it never tells whether a code exists")
 
 
 @blp.route("", methods=["POST"])
 @blp.arguments(PublicTip)
-@blp.response(202, TipReceipt, description="Stored (and triaged): keep the tip code and the secret, "
-                                           "which is shown only this once")
+@blp.response(202, TipReceipt, description="Accepted and durably queued (stored a moment later): keep the "
+                                           "tip code and the secret, which is shown only this once. "
+                                           "`urgency` is null (triage runs when the tip is stored), so "
+                                           "`message` opens with the emergency advice: call 113 now")
 @blp.alt_response(**problem_doc(400, "Malformed JSON or invalid UTF-8"))
 @blp.alt_response(**problem_doc(422, "Invalid tip: empty, only emoji, too long, bad attachment..."))
 @blp.alt_response(**problem_doc(429, "Too many tips from this address (see Retry-After)"))
-@blp.alt_response(**problem_doc(503, "Not stored: retry later (see Retry-After)"))
+@blp.alt_response(**problem_doc(503, "Not accepted, nothing kept: retry later (see Retry-After)"))
 @blp.doc(summary="Send a tip (anonymous by default)", security=[])
-def submit_tip(_):
-    receipt = call("tips", "submit_tip", "web", body())
+def submit_tip(data):
+    receipt = queue_tip(data, body(), publisher())
     receipt["status_url"] = request.host_url.rstrip("/") + receipt["status_url"]
     return receipt
 
@@ -123,9 +150,14 @@ def submit_tip(_):
 @blp.route("/<code>")
 @blp.arguments(SecretHeader, location="headers")
 @blp.response(200, PublicStatus)
-@blp.alt_response(**problem_doc(401, "Wrong code or wrong secret (one answer for both)"))
+@blp.alt_response(**problem_doc(401, ACCESS_DOC))
 @blp.alt_response(**problem_doc(429, "Too many requests from this address"))
-@blp.doc(summary="Status of a tip and the messages exchanged with the police", security=[])
+@blp.doc(summary="Status of a tip and the messages exchanged with the police", security=[],
+         description="A tip is stored a moment after its receipt is given (it waits in the intake queue "
+                     "first, longer after a burst). Until then its code and secret cannot be checked, and "
+                     "the answer is the same 401 as for a wrong code or secret, with `Retry-After: "
+                     f"{STORING_SECONDS}`: telling \"not yet\" apart from \"no such code\" would tell anyone "
+                     "which codes exist. Clients retry a 401 for a code they were just given.")
 def tip_status(_, code):
     return call("tips", "public_status", code, secret_from_header())
 
@@ -134,7 +166,7 @@ def tip_status(_, code):
 @blp.arguments(SecretHeader, location="headers")
 @blp.arguments(PublicMessage)
 @blp.response(201, PublicStatus, description="Added; the tip's status and messages")
-@blp.alt_response(**problem_doc(401, "Wrong code or wrong secret (one answer for both)"))
+@blp.alt_response(**problem_doc(401, ACCESS_DOC))
 @blp.alt_response(**problem_doc(409, "The tip is closed"))
 @blp.alt_response(**problem_doc(422, "Empty or too long"))
 @blp.alt_response(**problem_doc(429, "Too many requests from this address"))

@@ -5,7 +5,10 @@ anything is parsed; a forged or missing signature gets 401. A signed event we do
 handle (a sticker, a follow, a delivery receipt) gets 200 so the platform does not retry
 it. The same message delivered twice makes one tip (the tips service keys on the
 platform's message id). The answer is sent only after the tip is stored, so a 5xx makes
-the platform deliver again and nothing is lost.
+the platform deliver again and nothing is lost. (Web tips go through the intake queue
+instead, gateway/intake.py; these stay a synchronous RPC on purpose: the platforms retry
+until they get a 2xx, which is the durable queue they already have, and their volume is
+far below the web form's.)
 
 - Zalo OA: `X-ZEvent-Signature: mac=<hex sha256(app_id + raw body + timestamp + OA secret key)>`,
   `timestamp` being the one inside the body (ZALO_APP_ID, ZALO_OA_SECRET_KEY).

@@ -522,24 +522,32 @@ def validate_rules(rules, units, categories=CATEGORIES, wards=None):
 # No 0/O and 1/I: read aloud over the phone or copied from a screen without doubt.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_PREFIX = "NB"
-_CODE_RE = re.compile(rf"^([A-Z]{{2}})-([{CODE_ALPHABET}]{{4}})-([{CODE_ALPHABET}]{{4}})$")
+CODE_GROUPS = 3  # of 4 characters: 60 random bits
+# Codes issued before codes had three groups (40 bits) stay valid.
+_CODE_RE = re.compile(rf"^([A-Z]{{2}})(-[{CODE_ALPHABET}]{{4}}){{2,3}}$")
 
 
 def new_tip_code(prefix=CODE_PREFIX):
-    """e.g. NB-7K3Q-9XPD: 40 random bits. Not a secret (the secret is); the store's
-    unique index catches the rare collision and the caller draws again."""
-    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+    """e.g. NB-7K3Q-9XPD-4MRT: 60 random bits. Not a secret (the secret is).
+
+    A web tip's code is drawn by the gateway and shown to the citizen before the tip is
+    stored, so it cannot be drawn again on a collision: it has to be unique by its
+    randomness. With 60 bits, ten million tips collide with a chance of about 1 in 20,000
+    (n^2 / 2^61); the store's unique index still catches one, and the queued tip is then
+    dead-lettered for an operator, never stored under a code its sender does not hold.
+    """
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(4 * CODE_GROUPS))
+    return "-".join([prefix] + [chars[i:i + 4] for i in range(0, len(chars), 4)])
 
 
 def parse_tip_code(text):
-    """A code as a citizen types it ('nb 7k3q9xpd') in canonical form, or None."""
+    """A code as a citizen types it ('nb 7k3q9xpd 4mrt') in canonical form, or None."""
     if not isinstance(text, str):
         return None
     raw = re.sub(r"[\s\-_.]", "", text.upper())
-    if len(raw) != 10:
+    if len(raw) not in (10, 14):
         return None
-    code = f"{raw[:2]}-{raw[2:6]}-{raw[6:]}"
+    code = "-".join([raw[:2]] + [raw[i:i + 4] for i in range(2, len(raw), 4)])
     return code if _CODE_RE.match(code) else None
 
 
@@ -866,9 +874,21 @@ HOTLINES = {"police": "113", "fire": "114", "ambulance": "115"}
 
 
 def citizen_ack(tip_code, urgency):
-    """The message a citizen gets right after sending a tip (web page, Zalo, Facebook)."""
+    """The message a citizen gets right after sending a tip (web page, Zalo, Facebook).
+
+    ``urgency`` None: not triaged yet (a web tip is triaged when stored, after its receipt),
+    so the emergency advice comes first, for everyone.
+    """
     follow = (f"Mã tin báo của bạn: {tip_code}. Hãy giữ mã này và mật mã đi kèm để theo dõi.\n"
               f"Your tip code: {tip_code}. Keep it and its secret to follow up.")
+    if urgency is None:
+        return (
+            "Nếu sự việc đang xảy ra hoặc có người gặp nguy hiểm: HÃY GỌI NGAY 113 (Công an). "
+            "Cháy, nổ: 114. Cấp cứu: 115. Tin báo qua mạng có thể không được đọc kịp thời.\n"
+            "If it is happening now or anyone is in danger: CALL 113 (police) NOW. Fire: 114. "
+            "Medical emergency: 115. A tip sent online may not be read in time.\n"
+            "Công an thành phố đã nhận tin báo của bạn và sẽ xem xét, phản hồi. "
+            "The city police have received your tip and will review it.\n" + follow)
     if urgency == "emergency":
         return (
             "KHẨN CẤP: HÃY GỌI NGAY 113 (Công an). Tin nhắn này có thể không được đọc kịp thời.\n"
@@ -888,6 +908,16 @@ def citizen_ack(tip_code, urgency):
                 "Thank you: the city police have received your tip and will review it. "
                 "In an emergency, call 113.\n")
     return head + follow
+
+
+STATUS_PATH = "/api/v1/public/tips/{code}"
+
+
+def receipt(tip_code, secret, urgency, duplicate=False):
+    """What the citizen gets back for a tip: {tip_code, secret, status_url, urgency, message,
+    duplicate}; status_url is a path (the gateway makes it absolute)."""
+    return {"tip_code": tip_code, "secret": secret, "status_url": STATUS_PATH.format(code=tip_code),
+            "urgency": urgency, "message": citizen_ack(tip_code, urgency), "duplicate": duplicate}
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ characters, emoji-only text, the 5,000-character cap, ward lookup) is decided by
 """
 from contracts.rpc import PageQuery as Page  # noqa: F401
 from contracts.tips import (  # noqa: F401
-    RAW_TEXT_MAX, SLUG, Assign, Attachment, ChannelTip, Contact, FaqEntry, FaqPatch, Location, Merge,
-    PublicMessage, PublicTip, Reveal, RoutingRule, RoutingRules, StaffMessage, StatsQuery, StatusChange,
+    RAW_TEXT_MAX, SLUG, Assign, Attachment, ChannelTip, Contact, FaqEntry, FaqPatch, IntakeMessage, Location,
+    Merge, PublicMessage, PublicTip, Reveal, RoutingRule, RoutingRules, StaffMessage, StatsQuery, StatusChange,
     TipAccess, TipQuery,
 )

@@ -1,10 +1,12 @@
 """Tips service (nameko entrypoints): intake, triage and routing, staff work, follow-up, SLA.
 
-Staff operations take the acting officer (`actor`, from the gateway's token) first; the
-unit scope comes from groups' `scope_of`. Rules live in `domain.py`; this module loads
-input, gathers what the rules need, and writes the result with its events in one
-transaction (`store.save_tips` / `store.create_tip`). Tip text and tipster identity are
-never logged.
+Web tips arrive on the intake queue (`store_queued_tip`: the gateway already answered the
+citizen, so the tip is stored under the code it drew, once per intake id); Zalo and
+Facebook tips by RPC (`submit_tip`, answered after the commit). Staff operations take the
+acting officer (`actor`, from the gateway's token) first; the unit scope comes from groups'
+`scope_of`. Rules live in `domain.py`; this module loads input, gathers what the rules
+need, and writes the result with its events in one transaction (`store.save_tips` /
+`store.create_tip`). Tip text and tipster identity are never logged.
 """
 import logging
 import threading
@@ -12,15 +14,16 @@ import time
 import uuid
 from datetime import timedelta
 
+import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import Timer
 
 from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
-from contracts.tips import CATEGORIES, SOURCES, TipAccessDenied, VaultUnavailable
+from contracts.tips import ACCESS_DENIED, CATEGORIES, INTAKE_QUEUE, SOURCES, TipAccessDenied, VaultUnavailable
 from service_runtime import logs
 from service_runtime.config import env
-from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
+from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.text import fold_for_search, search_tokens
 from service_runtime.validation import load
@@ -32,12 +35,12 @@ from services.tips.vault import Vault, VaultKeyError, alias_for
 logger = logging.getLogger(__name__)
 
 DIRECTORY_TTL_SECONDS = 60     # wards and units from groups: reorganisations are rare
+DIRECTORY_RPC_SECONDS = 5      # groups did not answer (a lost reply waits forever): use the last copy
 PENDING_TRIAGE_AFTER = 2       # seconds before the timer triages a tip intake could not
 SUMMARY_CHARS = 200
 DUPLICATES_SHOWN = 3
 FAQ_SUGGESTIONS = 3
 SAVE_ATTEMPTS = 3
-STATUS_PATH = "/api/v1/public/tips/{code}"
 READ_ALL_ROLES = {"admin", "auditor"}
 
 
@@ -71,8 +74,8 @@ class VaultProvider(DependencyProvider):
 class Cached(DependencyProvider):
     """Values other services own, kept for a while: get(key, ttl, load).
 
-    When the owner does not answer, the last value (however old) is used: intake keeps
-    going on a slightly stale ward list rather than failing.
+    When the owner does not answer (within DIRECTORY_RPC_SECONDS), the last value (however
+    old) is used: intake keeps going on a slightly stale ward list rather than failing.
     """
 
     def setup(self):
@@ -87,7 +90,8 @@ class Cached(DependencyProvider):
         if entry is not None and time.monotonic() - entry[0] < ttl:
             return entry[1]
         try:
-            value = loader()
+            with eventlet.Timeout(DIRECTORY_RPC_SECONDS, TimeoutError):
+                value = loader()
         except Exception as exc:
             if entry is None:
                 raise
@@ -138,9 +142,7 @@ def summary_view(tip):
 
 
 def receipt(tip, secret, duplicate=False):
-    return {"tip_code": tip["tip_code"], "secret": secret,
-            "status_url": STATUS_PATH.format(code=tip["tip_code"]), "urgency": tip.get("urgency"),
-            "message": domain.citizen_ack(tip["tip_code"], tip.get("urgency")), "duplicate": duplicate}
+    return domain.receipt(tip["tip_code"], secret, tip.get("urgency"), duplicate)
 
 
 def with_message_id(tip):
@@ -240,28 +242,57 @@ class TipsService(ServiceBase):
         existing = self.store.find_intake(source, source_message_id)
         if existing is not None:
             return receipt(existing, None, duplicate=True)
-
         now = utcnow()
         intake = domain.prepare_intake(dict(data, channel=source, message_id=source_message_id), now)
-        tip_id = new_tip_id(now)
+        secret_hash = domain.hash_secret(secret) if secret else None
+        try:
+            # Nobody holds a code yet: a taken one is drawn again.
+            tip = self._store_new_tip(intake, now, secret_hash, [domain.new_tip_code() for _ in range(5)])
+        except DuplicateIntake as dup:
+            return receipt(dup.existing, None, duplicate=True)
+        return receipt(tip, secret)
+
+    # No vault key yet: a tip with a contact waits in the queue (retried), not in the dead letters.
+    @work_consumer(INTAKE_QUEUE, key_field="intake_id", retry_later=(VaultUnavailable,))
+    def store_queued_tip(self, message):
+        """Store a web tip the gateway queued (and already acknowledged to the citizen).
+
+        The message is acked after the commit; delivered again, it finds its tip by intake id
+        and changes nothing. A message that fails validation, or whose code is taken (the
+        citizen holds that code: see domain.new_tip_code), is dead-lettered, never dropped.
+        """
+        data = load(schemas.IntakeMessage(), message)
+        if self.store.find_intake("web", data["intake_id"]) is not None:
+            logs.log(logger, logging.INFO, "queued tip already stored", intake_id=data["intake_id"])
+            return
+        received_at = data["received_at"]
+        intake = domain.prepare_intake(dict(data["payload"], channel="web", message_id=data["intake_id"]),
+                                       received_at)
+        try:
+            self._store_new_tip(intake, received_at, data["secret_hash"], [data["tip_code"]])
+        except DuplicateIntake:
+            logs.log(logger, logging.INFO, "queued tip already stored", intake_id=data["intake_id"])
+        except CodeTaken:
+            raise InvalidInput("Mã tin báo đã được dùng / tip code already taken", {"tip_code": ["taken"]})
+
+    def _store_new_tip(self, intake, received_at, secret_hash, codes):
+        """Seal the identity, triage and route, and store the tip with its events under the
+        first free code of `codes`. Raises DuplicateIntake, or CodeTaken when none is free."""
+        tip_id = new_tip_id(received_at)
         sealed = self.vault.require().seal(intake["identity"], tip_id) if intake["identity"] else None
         ref = {"in": "vault", "kid": sealed["kid"]} if sealed else None
-        secret_hash = domain.hash_secret(secret) if secret else None
-        for _ in range(5):
-            tip = domain.new_tip(tip_id, domain.new_tip_code(), intake["body"], secret_hash, now, ref)
+        for code in codes:
+            tip = domain.new_tip(tip_id, code, intake["body"], secret_hash, received_at, ref)
             events = [received_event(tip)]
-            tip, more = self._triage_safely(tip, now)
-            events += more
+            tip, more = self._triage_safely(tip, utcnow())
             try:
-                tip = self.store.create_tip(tip, sealed, events)
-            except DuplicateIntake as dup:
-                return receipt(dup.existing, None, duplicate=True)
+                tip = self.store.create_tip(tip, sealed, events + more)
             except CodeTaken:
                 continue
-            logs.log(logger, logging.INFO, "tip received", tip_id=tip_id, source=source,
+            logs.log(logger, logging.INFO, "tip received", tip_id=tip_id, source=tip["channel"],
                      category=tip.get("category"), urgency=tip.get("urgency"), unit_id=tip.get("unit_id"))
-            return receipt(tip, secret)
-        raise RuntimeError("could not draw a free tip code")
+            return tip
+        raise CodeTaken()
 
     def _triage_safely(self, tip, now):
         """Triage and route now; if that cannot run (groups unreachable, a triage bug) the
@@ -596,7 +627,7 @@ class TipsService(ServiceBase):
         tip = self.store.get_tip_by_code(domain.parse_tip_code(code))
         ok = domain.verify_secret(tip.get("secret_hash") if tip else None, secret)
         if tip is None or not ok:
-            raise TipAccessDenied("Mã tin báo hoặc mật mã không đúng / wrong tip code or secret")
+            raise TipAccessDenied(ACCESS_DENIED)
         return tip
 
     @rpc

@@ -37,6 +37,7 @@ FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "procedures-faq.json"
 STORE_FIELDS = ("_id", "search_tokens", "escalation_due_at", "escalation_level")
 DUPLICATE_WINDOW = timedelta(days=7)
 DUPLICATE_CANDIDATES = 100
+DUPLICATE_SCAN = 2 * DUPLICATE_CANDIDATES  # newest tips looked at for those (closed ones are skipped)
 
 
 class DuplicateIntake(Exception):
@@ -76,6 +77,12 @@ class TipsStore(Store):
             # One tip per platform message: a webhook delivered twice makes one tip.
             IndexModel([("channel", ASCENDING), ("message_id", ASCENDING)], unique=True,
                        name="one_tip_per_message", partialFilterExpression={"message_id": {"$type": "string"}}),
+            # The lookups intake makes for every tip, in shapes SecantusDB answers from an index
+            # (it uses no partial index, and scans the collection when a query names a field
+            # its index lacks).
+            IndexModel([("message_id", ASCENDING), ("channel", ASCENDING)]),
+            IndexModel([("category", ASCENDING), ("ward", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("category", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("status", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("unit_id", ASCENDING), ("status", ASCENDING)]),
             IndexModel([("urgency", ASCENDING), ("status", ASCENDING)]),
@@ -200,16 +207,17 @@ class TipsStore(Store):
         return [to_tip(doc) for doc in docs], next_cursor
 
     def open_tip_texts(self, category, ward, exclude_id, now):
-        """(id, text, code) of recent open tips of the same category (and ward, when known):
-        candidates for near-duplicates. Bounded, because intake runs this for every tip."""
-        query = {"status": {"$in": list(domain.OPEN_STATUSES)}, "category": category, "_id": {"$ne": exclude_id},
-                 "received_at": {"$gte": now - DUPLICATE_WINDOW}}
+        """(id, text, code) of the newest open tips of the same category (and ward, when known)
+        in DUPLICATE_WINDOW: candidates for near-duplicates. Bounded, because intake runs this
+        for every tip; the query names only indexed fields, the rest is checked here."""
+        query = {"category": category, "received_at": {"$gte": now - DUPLICATE_WINDOW}}
         if ward:
             query["ward"] = ward
-        cursor = self.db.tips.find(
-            query,
-            {"text": 1, "tip_code": 1}, sort=[("received_at", DESCENDING)], limit=DUPLICATE_CANDIDATES)
-        return [(doc["_id"], doc["text"], doc["tip_code"]) for doc in cursor]
+        cursor = self.db.tips.find(query, {"text": 1, "tip_code": 1, "status": 1}, sort=[("received_at", DESCENDING)],
+                                   limit=DUPLICATE_SCAN)
+        found = [(doc["_id"], doc["text"], doc["tip_code"]) for doc in cursor
+                 if doc.get("status") in domain.OPEN_STATUSES and doc["_id"] != exclude_id]
+        return found[:DUPLICATE_CANDIDATES]
 
     def pending_triage(self, older_than, limit=50):
         """Tips stored while triage could not run (groups unreachable): triaged by the timer."""

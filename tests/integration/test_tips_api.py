@@ -1,21 +1,33 @@
 """Tips end to end through the HTTP API, with real RabbitMQ, SecantusDB, groups and two tips
-instances: intake (web, Zalo, Facebook) with valid and forged signatures, duplicate
-deliveries, triage -> routing -> tips.assigned, SLA escalation by the real timer, two-way
-follow-up, identity reveal with audit, role and unit-scope boundaries, bad input."""
+instances: intake (web through the intake queue; Zalo, Facebook) with valid and forged
+signatures, duplicate deliveries, triage -> routing -> tips.assigned, SLA escalation by the
+real timer, two-way follow-up, identity reveal with audit, role and unit-scope boundaries,
+bad input; the queue itself: a message delivered twice, a poison message, a tip accepted
+while the tips service is down, a broker that is down or never answers."""
 import hashlib
 import hmac
 import itertools
 import json
 import os
+import socket
+import subprocess
 import time
 import unicodedata
 import uuid
+from datetime import datetime, timezone
+from urllib.parse import unquote, urlsplit
 
 import pytest
+from kombu import Connection, Queue
 
 from contracts.events import REGISTRY, make_event
+from contracts.tips import INTAKE_QUEUE
+from gateway.api import public_tips
+from gateway.intake import IntakePublisher, ServiceUnavailable
+from service_runtime.outbox import DEAD_LETTER_QUEUE
+from services.tips import domain
 from services.tips.vault import generate_key
-from tests.conftest import login
+from tests.conftest import JWT_SECRET, free_port, login
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -75,7 +87,11 @@ def accepted(response):
 
 
 def tip_by_code(stack, code, headers=None):
-    items = stack.client.get(f"/api/v1/tips?text={code}", headers=headers or stack.admin).get_json()["items"]
+    """The tip with this code, once the tips service has stored it (web tips wait in the
+    intake queue first)."""
+    items = wait_for(lambda: stack.client.get(f"/api/v1/tips?text={code}",
+                                              headers=headers or stack.admin).get_json()["items"],
+                     message=f"tip {code} stored")
     assert len(items) == 1, items
     return stack.client.get(f"/api/v1/tips/{items[0]['id']}", headers=headers or stack.admin).get_json()
 
@@ -130,9 +146,10 @@ def test_web_tip_is_stored_triaged_routed_and_announced_without_the_tipster(stac
 def test_emergency_tip_says_call_113_and_the_timer_escalates_each_level_once(stack):
     receipt = accepted(send_tip(stack, {
         "text": "Cứu với! Có người đang cầm dao đâm nhau ngay bây giờ trước chợ phường Ninh Khánh"}))
-    assert receipt["urgency"] == "emergency"
+    assert receipt["urgency"] is None  # triaged when stored: every web receipt leads with the advice
     assert "113" in receipt["message"].splitlines()[0]
     tip = tip_by_code(stack, receipt["tip_code"])
+    assert tip["urgency"] == "emergency"
     # 3 s SLA, two tips instances each checking every 0.3 s: level 1 goes to the parent unit
     escalated = wait_for(lambda: events_for(stack, tip["id"], "tips.escalated"), timeout=15,
                          message="tips.escalated")
@@ -292,11 +309,13 @@ def test_tipster_and_staff_talk_both_ways(stack):
 
 def test_wrong_secret_and_unknown_code_get_the_same_401(stack):
     receipt = accepted(send_tip(stack, {"text": "Có người đánh bạc ăn tiền ở phường Bích Đào"}))
+    tip_by_code(stack, receipt["tip_code"])
     wrong_secret = status(stack, receipt["tip_code"], "x" * 32)
     unknown_code = status(stack, "NB-2222-2222", receipt["secret"])
     nonsense = status(stack, "not-a-code", receipt["secret"])
     bodies = [problem(r, 401) for r in (wrong_secret, unknown_code, nonsense)]
     assert bodies[0] == bodies[1] == bodies[2]
+    assert {r.headers["Retry-After"] for r in (wrong_secret, unknown_code, nonsense)} == {"2"}
     no_header = stack.client.get(f"/api/v1/public/tips/{receipt['tip_code']}",
                                  environ_base={"REMOTE_ADDR": next(_ips)})
     assert problem(no_header, 401) == bodies[0]
@@ -466,7 +485,7 @@ def test_procedure_questions_get_faq_suggestions_and_the_faq_is_editable(stack):
 
 
 def test_stats_count_and_time_tips_within_the_officers_scope(stack):
-    accepted(send_tip(stack, {"text": "Có người đánh bạc ở phường Ninh Khánh"}))
+    tip_by_code(stack, accepted(send_tip(stack, {"text": "Có người đánh bạc ở phường Ninh Khánh"}))["tip_code"])
     everything = stack.client.get("/api/v1/stats/tips", headers=stack.auditor)
     assert everything.status_code == 200, everything.data
     stats = everything.get_json()
@@ -500,6 +519,17 @@ def test_a_sighting_links_to_the_wanted_notice_it_names(stack):
 
 # --- bad input -----------------------------------------------------------------------------------
 
+@pytest.fixture
+def queued(stack, monkeypatch):
+    """Every message the gateway puts on the intake queue during the test."""
+    with stack.client.application.app_context():
+        publisher = public_tips.publisher()
+    sent, publish = [], publisher.publish
+    monkeypatch.setattr(publisher, "publish", lambda message, intake_id: (sent.append(message),
+                                                                         publish(message, intake_id)))
+    return sent
+
+
 @pytest.mark.parametrize("payload, status", [
     ({"text": ""}, 422),
     ({"text": "   "}, 422),
@@ -513,9 +543,10 @@ def test_a_sighting_links_to_the_wanted_notice_it_names(stack):
     ({"text": 42}, 422),
     (["not", "an", "object"], 422),
 ])
-def test_bad_tips_are_refused_with_a_problem_never_a_500(stack, payload, status):
+def test_bad_tips_are_refused_with_a_problem_never_a_500(stack, queued, payload, status):
     before = stack.db("tips").tips.count_documents({})
     problem(send_tip(stack, payload), status)
+    assert queued == []  # nothing on its way to the store either
     assert stack.db("tips").tips.count_documents({}) == before
 
 
@@ -563,3 +594,133 @@ def test_openapi_documents_every_tips_endpoint_and_its_errors(stack):
         responses = paths[path][method]["responses"]
         assert any(code.startswith("2") for code in responses), (path, method)
         assert any(code.startswith("4") for code in responses), (path, method)
+
+
+# --- the intake queue -------------------------------------------------------------------------------
+
+def intake_message(text, **fields):
+    """An intake message as the gateway makes it (the secret is 's' * 32)."""
+    return {"intake_id": uuid.uuid4().hex, "received_at": datetime.now(timezone.utc).isoformat(),
+            "tip_code": domain.new_tip_code(), "secret_hash": domain.hash_secret("s" * 32),
+            "payload": {"text": text}, **fields}
+
+
+def messages_in(config, queue):
+    """Messages on a queue, ready or delivered and not yet acked."""
+    vhost = unquote(urlsplit(config["AMQP_URI"]).path[1:])
+    listing = subprocess.run(["rabbitmqctl", "-q", "--no-table-headers", "list_queues", "-p", vhost, "name",
+                              "messages"], check=True, capture_output=True, text=True, timeout=60).stdout
+    counts = dict(line.split("\t") for line in listing.splitlines() if "\t" in line)
+    return int(counts.get(queue, 0))
+
+
+def dead_letters(config, intake_ids, timeout=20):
+    """The dead-lettered intake messages with these ids (acked: taken off the queue)."""
+    found = {}
+    deadline = time.monotonic() + timeout
+    with Connection(config["AMQP_URI"]) as conn:
+        dead = conn.SimpleQueue(Queue(DEAD_LETTER_QUEUE, durable=True, no_declare=True))
+        try:
+            while set(found) != set(intake_ids) and time.monotonic() < deadline:
+                try:
+                    message = dead.get(timeout=1)
+                except dead.Empty:
+                    continue
+                message.ack()
+                if message.payload.get("intake_id") in intake_ids:
+                    found[message.payload["intake_id"]] = message
+        finally:
+            dead.close()
+    return found
+
+
+def test_a_queued_tip_is_stored_once_however_often_it_is_delivered(stack):
+    message = intake_message("Có người trộm xe máy ở phường Tân Thành sáng nay")
+    publisher = IntakePublisher(stack.config["AMQP_URI"])
+    publisher.publish(message, message["intake_id"])
+    publisher.publish(message, message["intake_id"])  # at once: two tips instances may take one each
+    tip = tip_by_code(stack, message["tip_code"])
+    wait_for(lambda: messages_in(stack.config, INTAKE_QUEUE.name) == 0, message="intake queue drained")
+    publisher.publish(message, message["intake_id"])  # later: found by its intake id
+    wait_for(lambda: messages_in(stack.config, INTAKE_QUEUE.name) == 0, message="intake queue drained")
+    tips = stack.db("tips").tips
+    assert tips.count_documents({"tip_code": message["tip_code"]}) == 1
+    assert tips.count_documents({"channel": "web", "message_id": message["intake_id"]}) == 1
+    assert [e["envelope"]["type"] for e in events_for(stack, tip["id"])] == [
+        "tips.received", "tips.triaged", "tips.assigned"]
+    assert tip["received_at"].startswith(message["received_at"][:19])  # the gateway's time: the SLA starts there
+    assert status(stack, message["tip_code"], "s" * 32).status_code == 200
+
+
+def test_poison_intake_messages_are_dead_lettered_not_lost(stack):
+    taken = tip_by_code(stack, accepted(send_tip(stack, {"text": "Có người đánh bạc ở phường Nam Bình"}))["tip_code"])
+    broken = {"intake_id": uuid.uuid4().hex, "tip_code": "NB-2222-3333-4444"}    # fields missing
+    only_emoji = intake_message("😀🙏🚓")                                         # passes the schema, not the rules
+    code_taken = intake_message("Có trộm ở phường Nam Bình", tip_code=taken["tip_code"])  # its sender holds that code
+    publisher = IntakePublisher(stack.config["AMQP_URI"])
+    for message in (broken, only_emoji, code_taken):
+        publisher.publish(message, message["intake_id"])
+    ids = {m["intake_id"] for m in (broken, only_emoji, code_taken)}
+    dead = dead_letters(stack.config, ids)
+    assert set(dead) == ids
+    for message in dead.values():
+        assert message.headers["x-consumer"] == "tips.store_queued_tip"
+    assert "taken" in dead[code_taken["intake_id"]].headers["x-reason"]
+    assert dead[code_taken["intake_id"]].payload == code_taken  # all of it, for an operator to act on
+    tips = stack.db("tips").tips
+    assert tips.count_documents({"message_id": {"$in": sorted(ids)}}) == 0
+    assert tips.count_documents({"tip_code": taken["tip_code"]}) == 1
+    assert messages_in(stack.config, INTAKE_QUEUE.name) == 0
+
+
+def test_a_tip_accepted_while_the_tips_service_is_down_is_stored_when_it_starts(run_services, gateway, rpc,
+                                                                                   config):
+    run_services("groups")  # no tips service has ever run here: the gateway declares the queue itself
+    response = gateway.post("/api/v1/public/tips", json={
+        "text": "Có người lạ đột nhập nhà trọ ở phường Ninh Khánh", "contact": {"phone": "0912 345 678"}})
+    receipt = accepted(response)
+    assert messages_in(config, INTAKE_QUEUE.name) == 1  # durably queued, waiting
+    run_services("tips")
+    wait_for(lambda: _public_status(rpc, receipt), message="the queued tip stored")
+    assert messages_in(config, INTAKE_QUEUE.name) == 0
+    view = gateway.get(f"/api/v1/public/tips/{receipt['tip_code']}", headers={"X-Tip-Secret": receipt["secret"]})
+    assert view.status_code == 200 and view.get_json()["tip_code"] == receipt["tip_code"]
+
+
+def _public_status(rpc, receipt):
+    try:
+        return rpc.tips.public_status(receipt["tip_code"], receipt["secret"])
+    except Exception:
+        return None
+
+
+def test_a_broker_that_is_down_or_silent_gets_503_quickly_and_nothing_is_kept(run_services, rpc, config):
+    from gateway.app import create_app
+    run_services("groups", "tips")
+    silent = socket.socket()  # takes the connection, never speaks AMQP
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        for uri in (f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+                    f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}/"):
+            client = create_app({"AMQP_URI": uri, "JWT_SECRET": JWT_SECRET}).test_client()
+            started = time.monotonic()
+            response = client.post("/api/v1/public/tips", json={"text": "Có trộm xe máy ở phường Tân Thành"})
+            assert time.monotonic() - started < 10, uri
+            body = problem(response, 503)
+            assert int(response.headers["Retry-After"]) > 0 and "secret" not in json.dumps(body)
+    finally:
+        silent.close()
+    assert rpc.tips.tip_stats({"id": "t", "roles": ["admin"], "unit_id": None}, {})["total"] == 0
+
+
+def test_an_unroutable_tip_is_refused_not_lost_silently(amqp_uri):
+    """`mandatory`: a message no queue is bound for comes back, and the citizen hears 503, not 202."""
+    exchange_only = Queue(INTAKE_QUEUE.name, INTAKE_QUEUE.exchange, routing_key=INTAKE_QUEUE.routing_key,
+                          durable=True, no_declare=True)
+    with Connection(amqp_uri) as conn:
+        INTAKE_QUEUE.exchange(conn.default_channel).declare()  # the exchange exists; no queue is bound to it
+    message = intake_message("Có trộm ở phường Tân Thành")
+    with pytest.raises(ServiceUnavailable):
+        IntakePublisher(amqp_uri, queue=exchange_only).publish(message, message["intake_id"])
+    IntakePublisher(amqp_uri).publish(message, message["intake_id"])  # declares and binds the queue first

@@ -360,12 +360,15 @@ def test_tip_codes_are_readable_and_unambiguous():
     codes = {domain.new_tip_code() for _ in range(500)}
     assert len(codes) == 500
     for code in codes:
-        assert re.fullmatch(r"NB-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code)
+        # 60 random bits: unique without a second draw (the gateway shows it before it is stored)
+        assert re.fullmatch(r"NB(-[2-9A-HJ-NP-Z]{4}){3}", code)
         assert not set(code[3:]) & set("0O1I")
         assert domain.parse_tip_code(code) == code
-    assert domain.parse_tip_code(" nb 7k3q 9xpd ") == "NB-7K3Q-9XPD"
+    assert domain.parse_tip_code(" nb 7k3q 9xpd 4mrt ") == "NB-7K3Q-9XPD-4MRT"
+    assert domain.parse_tip_code(" nb 7k3q 9xpd ") == "NB-7K3Q-9XPD"  # codes issued with 40 bits still work
     assert domain.parse_tip_code("NB-7K3Q-9XP0") is None  # 0 is never issued
     assert domain.parse_tip_code("NB-7K3Q") is None
+    assert domain.parse_tip_code("NB-7K3Q-9XPD-4MR") is None
     assert domain.parse_tip_code(None) is None
 
 
@@ -535,10 +538,18 @@ def test_emergency_ack_says_call_113_now():
     assert "114" in text and "115" in text and "NB-7K3Q-9XPD" in text
 
 
-@pytest.mark.parametrize("urgency", ["high", "normal", "low", None])
+@pytest.mark.parametrize("urgency", ["high", "normal", "low"])
 def test_other_acks_mention_113_and_the_code(urgency):
     text = domain.citizen_ack("NB-7K3Q-9XPD", urgency)
     assert "113" in text and "NB-7K3Q-9XPD" in text and "GỌI NGAY" not in text
+
+
+def test_an_ack_before_triage_leads_with_the_emergency_advice():
+    text = domain.citizen_ack("NB-7K3Q-9XPD-4MRT", None)
+    first, second = text.splitlines()[:2]
+    assert "GỌI NGAY 113" in first and "114" in first and "115" in first
+    assert "CALL 113" in second and "NB-7K3Q-9XPD-4MRT" in text
+    assert "trực ban" not in text  # no duty officer was alerted yet: it does not say so
 
 
 def test_percentiles():
@@ -597,3 +608,63 @@ def test_routing_and_faq_schemas():
     with pytest.raises(ValidationError) as exc:
         schemas.FaqEntry().load({"id": "Bad Slug", "title": "t", "question_variants": [], "answer": "a"})
     assert set(exc.value.messages) == {"id", "question_variants"}
+
+
+# --- queued intake (the gateway's side: pure, no broker) ---------------------------------------
+
+class FakePublisher:
+    def __init__(self):
+        self.sent = []
+
+    def publish(self, message, intake_id):
+        assert message["intake_id"] == intake_id
+        self.sent.append(json.loads(json.dumps(message)))  # as it travels: JSON
+
+
+def queue(payload, publisher=None):
+    from gateway.intake import queue_tip
+    publisher = publisher or FakePublisher()
+    return queue_tip(schemas.PublicTip().load(payload), payload, publisher), publisher.sent
+
+
+def test_a_queued_tip_carries_its_code_and_only_the_hash_of_its_secret():
+    payload = {"text": "Có người lạ trộm xe máy ở phường Tân Thành", "contact": {"phone": "0912 345 678"}}
+    receipt, sent = queue(payload)
+    assert set(receipt) == {"tip_code", "secret", "status_url", "urgency", "message", "duplicate"}
+    assert receipt["duplicate"] is False and receipt["status_url"].endswith(receipt["tip_code"])
+    [message] = sent
+    assert set(message) == {"intake_id", "received_at", "tip_code", "secret_hash", "payload"}
+    assert message["tip_code"] == receipt["tip_code"] and message["payload"] == payload
+    assert receipt["secret"] not in json.dumps(message)
+    assert domain.verify_secret(message["secret_hash"], receipt["secret"])
+    loaded = schemas.IntakeMessage().load(message)  # what the tips service reads back
+    assert loaded["received_at"].tzinfo is not None
+    with pytest.raises(ValidationError):
+        schemas.IntakeMessage().load(dict(message, secret=receipt["secret"]))  # never the plaintext
+
+
+def test_a_queued_tip_is_told_to_call_113_first_whatever_it_says():
+    # Not triaged before the answer (the tips service does it when storing): the emergency
+    # advice leads every web receipt.
+    for text in ("Cứu với! Có người đang cầm dao đâm nhau ngay bây giờ trước chợ phường Ninh Khánh",
+                 "Quán karaoke ở phường Ninh Khánh hát to sau 23h"):
+        receipt, _ = queue({"text": text})
+        assert receipt["urgency"] is None
+        first, second = receipt["message"].splitlines()[:2]
+        assert "GỌI NGAY 113" in first and "CALL 113" in second
+        assert receipt["tip_code"] in receipt["message"]
+
+
+@pytest.mark.parametrize("payload", [{"text": "😀🙏🚓"}, {"text": "   "}, {"text": "a" * 5001}])
+def test_a_tip_the_rules_refuse_is_not_queued(payload):
+    publisher = FakePublisher()
+    with pytest.raises(InvalidInput):
+        queue(payload, publisher)
+    assert publisher.sent == []
+
+
+def test_receipts_are_one_shape_for_queued_and_stored_tips():
+    assert domain.receipt("NB-7K3Q-9XPD-4MRT", "s3cret", "high") == {
+        "tip_code": "NB-7K3Q-9XPD-4MRT", "secret": "s3cret", "status_url": "/api/v1/public/tips/NB-7K3Q-9XPD-4MRT",
+        "urgency": "high", "message": domain.citizen_ack("NB-7K3Q-9XPD-4MRT", "high"), "duplicate": False}
+
