@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-unit test-integration fuzz bench clean
+.PHONY: install run test test-unit test-integration fuzz bench reliability clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Faults under load (broker restart, SIGKILL of every process, MongoDB restart), then a check
+# that nothing acknowledged was lost. Stops the RabbitMQ at AMQP_URI for 15 s: see README.
+reliability: $(STAMP)
+	$(BIN)/python -m tools.reliability --full
 
 clean:
 	rm -rf $(VENV) .data
