@@ -34,6 +34,10 @@ def main():
     row("  p50 / p99 ms", f"{intake['intake']['p50_ms']:.0f} / {intake['intake']['p99_ms']:.0f}", "")
     row("ceiling: one confirmed publish per request, /s", f"{intake['ceiling']['per_second']:.0f}", "")
     row("intake / ceiling", f"{intake['ratio']:.2f}", ">= 0.50")
+    if intake["ceiling_busy"]:
+        row("intake / ceiling measured while tips stores the queue",
+            f"{intake['intake']['per_second'] / intake['ceiling_busy']['per_second']:.2f}", "")
+    row("  then stored by the tips service from the queue, tips/s", f"{intake['drain']['per_second']:.1f}", "")
     try:
         fanout = importlib.import_module("bench.fanout").measure()
     except (ImportError, AttributeError) as exc:
