@@ -34,6 +34,8 @@ class ReplyTolerantRpc(Rpc):
     stays unacknowledged, so the broker hands it out again once it is back, and the caller,
     whose reply queue went with the connection, has already had its error (a 503)."""
 
+    metric_kind = "rpc"
+
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)

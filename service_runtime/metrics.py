@@ -71,6 +71,6 @@ class Metrics(DependencyProvider):
             return
         ENTRYPOINT_SECONDS.labels(
             service=self.container.service_name, entrypoint=worker_ctx.entrypoint.method_name,
-            kind=type(worker_ctx.entrypoint).__name__.lower(),
+            kind=getattr(worker_ctx.entrypoint, "metric_kind", type(worker_ctx.entrypoint).__name__.lower()),
             outcome="ok" if exc_info is None else exc_info[0].__name__,
         ).observe(time.perf_counter() - started)
