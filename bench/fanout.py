@@ -28,7 +28,6 @@ import base64  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -45,16 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 import pymongo  # noqa: E402
 
+from bench.stack import free_port, start_sandbox  # noqa: E402
+
 TOKEN = "bench-token-" + "x" * 20
 SECRET = "whsec_" + base64.b64encode(b"bench-partner-secret-0123456789").decode()
 TYPES = ["facebook_page", "zalo_oa_group", "zalo_group_manual", "webhook"]
 DONE = {"sent", "relay_pending", "failed", "dead"}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values, p):
@@ -96,13 +91,6 @@ def start_mongodb(tmp):
     raise SystemExit("SecantusDB did not start")
 
 
-def start_sandbox():
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", "0", "--smtp-port", "-1"], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    line = proc.stdout.readline()  # "sandbox listening on http://127.0.0.1:PORT"
-    return proc, line.strip().split(" on ", 1)[1].split()[0]
-
-
 def main():
     parser = argparse.ArgumentParser(description="notify fan-out benchmark (province scale)")
     parser.add_argument("--latency-ms", type=float, default=100)
@@ -129,7 +117,7 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
                        capture_output=True)
         parts = urlsplit(amqp_base)
         amqp_uri = urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
-        sandbox_proc, sandbox_url = start_sandbox()
+        sandbox_proc, sandbox_url, _ = start_sandbox()
         procs.append(sandbox_proc)
         http("POST", f"{sandbox_url}/_sandbox/config", {"channel": "*", "latency_ms": args.latency_ms})
         prefix = f"bench{uuid.uuid4().hex[:6]}_"

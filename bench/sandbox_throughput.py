@@ -20,14 +20,15 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
+from urllib.parse import urlencode, urlsplit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import start_sandbox  # noqa: E402
 
 
 def requests_for(i):
@@ -43,16 +44,6 @@ def requests_for(i):
                 {"Content-Type": "application/json", "access_token": "bench"})
     return ("POST", f"/webhooks/partner-{i % 27}", json.dumps({"id": str(i), "type": "posts.published"}).encode(),
             {"Content-Type": "application/json"})
-
-
-def start_sandbox():
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", "0", "--smtp-port", "-1"],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    line = proc.stdout.readline()  # "sandbox listening on http://127.0.0.1:PORT"
-    url = line.strip().split(" on ", 1)[1].split()[0]
-    host, port = url.split("://", 1)[1].split(":")
-    return proc, host, int(port)
 
 
 def control(host, port, method, path, body=None):
@@ -93,7 +84,8 @@ def main():
     parser.add_argument("--latency-ms", type=float, default=100)
     args = parser.parse_args()
 
-    proc, host, port = start_sandbox()
+    proc, url, _ = start_sandbox()
+    host, port = urlsplit(url).hostname, urlsplit(url).port
     try:
         control(host, port, "POST", "/_sandbox/config", {"channel": "*", "latency_ms": args.latency_ms})
         latencies, errors = [], []

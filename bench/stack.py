@@ -7,6 +7,7 @@ it: `kill(name)` / `start_service(name)` / `start_gateway()` / `restart_mongodb(
 `log_dir` to keep each process's output in `<log_dir>/<name>.log`.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -39,6 +40,20 @@ def wait_http(url, timeout=120):
         except Exception:
             time.sleep(0.5)
     raise RuntimeError(f"{url} not ready")
+
+
+def start_sandbox(smtp=False, log_path=None):
+    """The channel sandbox on free ports: (process, its http:// URL, its smtp:// URL or None)."""
+    stderr = open(log_path, "ab") if log_path else None
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", "0", "--smtp-port", "0" if smtp else "-1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    line = proc.stdout.readline()  # "sandbox listening on http://127.0.0.1:PORT [smtp://127.0.0.1:PORT]"
+    match = re.search(r"(http://\S+)(?:\s+(smtp://\S+))?", line)
+    if not match:
+        proc.kill()
+        raise RuntimeError(f"the sandbox did not start: {line!r}")
+    return proc, match.group(1), match.group(2)
 
 
 def port_open(port, host="127.0.0.1"):

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Services started by the tests (in-process or as their own processes) seal tipster
 # identities with this key, as a deployment's would with its own.
 from services.tips.vault import generate_key  # noqa: E402
-from tests.support import EMITTED, check_emitted_events  # noqa: E402
+from tests.support import EMITTED, check_emitted_events, environment  # noqa: E402
 
 os.environ.setdefault("TIPS_VAULT_KEY", generate_key())
 TEST_VHOST_PREFIX = "binhyen-test-"
@@ -225,38 +225,32 @@ def module_stack(vhosts, mongodb_uri, mongo_client):
     prefix = f"m{uuid.uuid4().hex[:10]}_"
     config = service_config(AMQP_URI=uri, MONGODB_URI=mongodb_uri, MONGODB_DB_PREFIX=prefix,
                             OUTBOX_POLL_SECONDS=0.1)
-    old = {k: os.environ.get(k) for k in ("BINHYEN_ADMIN_USERNAME", "BINHYEN_ADMIN_PASSWORD")}
-    os.environ.update(BINHYEN_ADMIN_USERNAME="admin", BINHYEN_ADMIN_PASSWORD="admin-password-for-tests")
-    runners = []
+    with environment({"BINHYEN_ADMIN_USERNAME": "admin", "BINHYEN_ADMIN_PASSWORD": "admin-password-for-tests"}):
+        runners = []
 
-    class Stack:
-        pass
+        class Stack:
+            pass
 
-    stack = Stack()
-    stack.config = config
-    stack.db = lambda service: mongo_client[f"{prefix}{service}"]
+        stack = Stack()
+        stack.config = config
+        stack.db = lambda service: mongo_client[f"{prefix}{service}"]
 
-    def start(*names):
-        runner = ServiceRunner(config)
-        for service in names:
-            module, cls = SERVICES[service].split(":")
-            runner.add_service(getattr(importlib.import_module(module), cls))
-        runner.start()
-        runners.append(runner)
+        def start(*names):
+            runner = ServiceRunner(config)
+            for service in names:
+                module, cls = SERVICES[service].split(":")
+                runner.add_service(getattr(importlib.import_module(module), cls))
+            runner.start()
+            runners.append(runner)
 
-    stack.start = start
-    stack.client = create_app({"AMQP_URI": uri, "JWT_SECRET": JWT_SECRET}).test_client()
-    proxy_holder = ClusterRpcProxy(config, timeout=30)
-    stack.rpc = proxy_holder.start()
-    yield stack
-    proxy_holder.stop()
-    for runner in runners:
-        runner.kill()
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        stack.start = start
+        stack.client = create_app({"AMQP_URI": uri, "JWT_SECRET": JWT_SECRET}).test_client()
+        proxy_holder = ClusterRpcProxy(config, timeout=30)
+        stack.rpc = proxy_holder.start()
+        yield stack
+        proxy_holder.stop()
+        for runner in runners:
+            runner.kill()
     try:
         check_emitted_events(mongo_client, prefix)
     finally:

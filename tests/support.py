@@ -1,9 +1,12 @@
 """Helpers for tests that run services as real OS processes."""
+import contextlib
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,3 +63,13 @@ def check_emitted_events(mongo_client, prefix):
             else:
                 EMITTED[envelope["type"]] = EMITTED.get(envelope["type"], 0) + 1
     assert not problems, "events emitted that the catalog does not describe:\n" + "\n".join(problems[:20])
+
+
+@contextlib.contextmanager
+def environment(values):
+    """These environment variables for the block (the services running in this process read
+    them), then whatever was there before."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, str(value))
+        yield

@@ -68,7 +68,7 @@ import pymongo  # noqa: E402
 import requests  # noqa: E402
 
 import contracts.tips  # noqa: E402
-from bench.stack import Stack, port_open  # noqa: E402
+from bench.stack import Stack, port_open, start_sandbox  # noqa: E402
 from service_runtime.outbox import DEAD_LETTER_QUEUE  # noqa: E402
 
 SERVICES = ("groups", "posts", "notify", "tips")
@@ -292,18 +292,6 @@ class PrivateBroker(SharedBroker):
 
 
 # --- the sandbox ------------------------------------------------------------------------------------
-
-def start_sandbox(log_dir):
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", "0", "--smtp-port", "0"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=open(log_dir / "sandbox.log", "ab"), text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    line = proc.stdout.readline()  # "sandbox listening on http://127.0.0.1:PORT smtp://127.0.0.1:PORT"
-    match = re.search(r"(http://\S+)\s+(smtp://\S+)", line)
-    if not match:
-        proc.kill()
-        raise RuntimeError(f"the sandbox did not start: {line!r}")
-    return proc, match.group(1), match.group(2)
-
 
 # --- the load -------------------------------------------------------------------------------------
 
@@ -563,7 +551,8 @@ class Run:
         say(f"broker: {self.broker.description}")
         self.broker.start()
 
-        self.sandbox_proc, self.sandbox_url, smtp_url = start_sandbox(self.log_dir)
+        self.sandbox_proc, self.sandbox_url, smtp_url = start_sandbox(smtp=True,
+                                                                      log_path=self.log_dir / "sandbox.log")
         requests.post(f"{self.sandbox_url}/_sandbox/config",
                       json={"channel": "*", "latency_ms": p["sandbox_latency_ms"]}, timeout=10).raise_for_status()
         env = {

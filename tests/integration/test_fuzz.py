@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 
 from gateway.app import create_app
 from tests.conftest import JWT_SECRET, login
+from tests.support import environment
 
 pytestmark = pytest.mark.integration
 
@@ -47,27 +48,21 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def stack(module_stack):
-    old = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(ENV)
-    try:
-        module_stack.start("groups", "posts", "tips", "notify")
-    except Exception as exc:  # noqa: BLE001  (notify is being wired: fuzz the rest rather than nothing)
-        warnings.warn(f"notify did not start ({exc!r}): fuzzing without it")
-        module_stack.start("groups", "posts", "tips")
-    module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
-    module_stack.app = module_stack.client.application
-    # The per-address rate limit would turn most public-tip cases into 429 before the service sees them.
-    module_stack.app.extensions["public_tips_limiter"] = False
-    module_stack.admin = login(module_stack.client, "admin", "admin-password-for-tests")
-    module_stack.known = known_resources(module_stack.client, module_stack.admin)
-    GATEWAY.target = module_stack.app
-    yield module_stack
-    GATEWAY.target = None
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment(ENV):
+        try:
+            module_stack.start("groups", "posts", "tips", "notify")
+        except Exception as exc:  # noqa: BLE001  (notify is being wired: fuzz the rest rather than nothing)
+            warnings.warn(f"notify did not start ({exc!r}): fuzzing without it")
+            module_stack.start("groups", "posts", "tips")
+        module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
+        module_stack.app = module_stack.client.application
+        # The per-address rate limit would turn most public-tip cases into 429 before the service sees them.
+        module_stack.app.extensions["public_tips_limiter"] = False
+        module_stack.admin = login(module_stack.client, "admin", "admin-password-for-tests")
+        module_stack.known = known_resources(module_stack.client, module_stack.admin)
+        GATEWAY.target = module_stack.app
+        yield module_stack
+        GATEWAY.target = None
 
 
 class Gateway:

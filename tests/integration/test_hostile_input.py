@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import time
 import uuid
 
@@ -19,6 +18,7 @@ import pytest
 
 from contracts.rpc import InvalidInput
 from tests.conftest import JWT_SECRET, login
+from tests.support import environment
 
 pytestmark = [pytest.mark.integration,
               # HS512 with our 44-byte test key is a forgery case here, not a key we use.
@@ -35,22 +35,16 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture(scope="module")
 def stack(module_stack):
-    old = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(ENV)
-    module_stack.start("groups", "posts", "tips")
-    module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
-    client = module_stack.client
-    client.application.extensions["public_tips_limiter"] = False  # many tips from one address here
-    module_stack.admin = login(client, "admin", "admin-password-for-tests")
-    module_stack.admin_identity = client.get("/api/v1/auth/me", headers=module_stack.admin).get_json()
-    module_stack.channel_id = client.get("/api/v1/channels?limit=1&unit_id=ca-ninh-khanh",
-                                         headers=module_stack.admin).get_json()["items"][0]["id"]
-    yield module_stack
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment(ENV):
+        module_stack.start("groups", "posts", "tips")
+        module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
+        client = module_stack.client
+        client.application.extensions["public_tips_limiter"] = False  # many tips from one address here
+        module_stack.admin = login(client, "admin", "admin-password-for-tests")
+        module_stack.admin_identity = client.get("/api/v1/auth/me", headers=module_stack.admin).get_json()
+        module_stack.channel_id = client.get("/api/v1/channels?limit=1&unit_id=ca-ninh-khanh",
+                                             headers=module_stack.admin).get_json()["items"][0]["id"]
+        yield module_stack
 
 
 def problem(response, *statuses):

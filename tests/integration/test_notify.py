@@ -20,7 +20,7 @@ from sandbox.server import run_in_thread
 from service_runtime.outbox import events_exchange
 from services.notify.adapters.webhook import verify_signature
 from tests.conftest import login
-from tests.support import spawn_service, wait_for
+from tests.support import environment, spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,15 +50,9 @@ def channel_env(sandbox):
 @pytest.fixture(scope="module")
 def sandbox():
     url, handle = run_in_thread(port=0, smtp_port=0)
-    old = {k: os.environ.get(k) for k in channel_env(handle)}
-    os.environ.update(channel_env(handle))  # the services in this process read them
-    yield handle
-    handle.stop()
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment(channel_env(handle)):
+        yield handle
+        handle.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import os
 import socket
 import subprocess
 import time
@@ -28,7 +27,7 @@ from service_runtime.outbox import DEAD_LETTER_QUEUE
 from services.tips import domain
 from services.tips.vault import generate_key
 from tests.conftest import JWT_SECRET, free_port, login
-from tests.support import wait_for
+from tests.support import environment, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -49,24 +48,18 @@ _ips = (f"10.6.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 @pytest.fixture(scope="module")
 def stack(module_stack):
-    old = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(ENV)
-    module_stack.start("groups", "tips")
-    module_stack.start("tips")  # a second instance: the SLA timer must still escalate once
-    module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
-    client = module_stack.client
-    module_stack.admin = login(client, "admin", "admin-password-for-tests")
-    module_stack.triage = login(client, "tiepnhan", DEMO_PASSWORD)          # triage_officer, city police
-    module_stack.ninh_khanh = login(client, "canbo.ninh-khanh", DEMO_PASSWORD)  # unit_operator of a ward
-    module_stack.tan_thanh = login(client, "canbo.tan-thanh", DEMO_PASSWORD)
-    module_stack.auditor = login(client, "thanhtra", DEMO_PASSWORD)
-    module_stack.editor = login(client, "bientap", DEMO_PASSWORD)
-    yield module_stack
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment(ENV):
+        module_stack.start("groups", "tips")
+        module_stack.start("tips")  # a second instance: the SLA timer must still escalate once
+        module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
+        client = module_stack.client
+        module_stack.admin = login(client, "admin", "admin-password-for-tests")
+        module_stack.triage = login(client, "tiepnhan", DEMO_PASSWORD)          # triage_officer, city police
+        module_stack.ninh_khanh = login(client, "canbo.ninh-khanh", DEMO_PASSWORD)  # unit_operator of a ward
+        module_stack.tan_thanh = login(client, "canbo.tan-thanh", DEMO_PASSWORD)
+        module_stack.auditor = login(client, "thanhtra", DEMO_PASSWORD)
+        module_stack.editor = login(client, "bientap", DEMO_PASSWORD)
+        yield module_stack
 
 
 def problem(response, status):
