@@ -7,7 +7,7 @@ import re
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
-from contracts.rpc import ROLES
+from contracts.permissions import ROLES
 from service_runtime.text import slugify
 
 UNIT_KINDS = ("city_police", "team", "ward_police", "partner")

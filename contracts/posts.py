@@ -207,7 +207,7 @@ class HistoryEntry(Schema):
     at = fields.AwareDateTime(required=True)
     actor = fields.String(required=True)
     action = fields.String(required=True)
-    from_ = fields.String(data_key="from", allow_none=True)
+    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
     to = fields.String(required=True)
     reason = fields.String(allow_none=True)
 
@@ -219,6 +219,19 @@ class DeliveryCounts(Schema):
     relay_open = fields.Integer()
     cancelled = fields.Integer()
     retracted = fields.Integer()
+
+
+class Approval(Schema):
+    by = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class WantedResolution(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    at = fields.AwareDateTime(required=True)
+    by = fields.String(required=True)
+    learned_via_channel_type = fields.String(allow_none=True)
+    follow_up_post_id = fields.String(allow_none=True)
 
 
 class Post(Schema):
@@ -237,12 +250,12 @@ class Post(Schema):
     publish_at = fields.AwareDateTime(allow_none=True)
     published_at = fields.AwareDateTime(allow_none=True)
     publication_id = fields.String(allow_none=True)
-    approvals = fields.List(fields.Dict())
+    approvals = fields.List(fields.Nested(Approval))
     required_approvals = fields.Integer()
     audience_count = fields.Integer(allow_none=True)
     audience_by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
     delivery_summary = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryCounts))
-    resolution = fields.Dict(allow_none=True)
+    resolution = fields.Nested(WantedResolution, allow_none=True)
     retraction_reason = fields.String(allow_none=True)
     follow_up_of = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()

@@ -4,11 +4,6 @@ import json
 from marshmallow import RAISE, Schema, fields, validate
 
 
-# Staff roles. admin: everything; moderator: the admin board; editor: writes posts;
-# triage_officer: handles tips; unit_operator: runs a unit's channels; auditor: reads.
-ROLES = ("admin", "moderator", "editor", "triage_officer", "unit_operator", "auditor")
-
-
 # --- errors that cross RPC as themselves (the gateway maps each to an HTTP status) -------
 from nameko.exceptions import deserialize_to_instance  # noqa: E402
 
@@ -53,6 +48,13 @@ class Conflict(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     title = "Không có quyền / Forbidden"
+
+
+@deserialize_to_instance
+class TooManyAttempts(ServiceError):
+    """Refused for a while (errors["retry_after"]: seconds); the gateway sends Retry-After."""
+    status = 429
+    title = "Quá nhiều lần thử / Too many attempts"
 
 
 class PageQuery(Schema):

@@ -469,6 +469,9 @@ class TipReceivedV1(Schema):
     tip_code = fields.String(required=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     received_at = _iso(required=True)
+    ward = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the tip's ward (a subscription filtered by ward matches on it)"})
+    category = fields.String(allow_none=True, load_default=None)
 
 
 class TipTriagedV1(Schema):
@@ -502,6 +505,9 @@ class TipEscalatedV1(Schema):
     level = fields.Integer(required=True, validate=validate.Range(min=1))
     urgency = fields.String(allow_none=True, load_default=None)
     due_at = _iso(required=True, metadata={"description": "the acknowledgement deadline that was missed"})
+    ward = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the tip's ward (a subscription filtered by ward matches on it)"})
+    category = fields.String(allow_none=True, load_default=None)
 
 
 class TipStatusChangedV1(Schema):
@@ -512,6 +518,9 @@ class TipStatusChangedV1(Schema):
     reason = fields.String(allow_none=True, load_default=None)
     merged_into = fields.String(allow_none=True, load_default=None)
     unit_id = fields.String(allow_none=True, load_default=None)
+    ward = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the tip's ward (a subscription filtered by ward matches on it)"})
+    category = fields.String(allow_none=True, load_default=None)
 
 
 class TipReplySentV1(Schema):
@@ -522,6 +531,9 @@ class TipReplySentV1(Schema):
     message_id = fields.String(required=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     text = fields.String(required=True, metadata={"description": "redacted"})
+    ward = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the tip's ward (a subscription filtered by ward matches on it)"})
+    category = fields.String(allow_none=True, load_default=None)
 
 
 EVENTS = {

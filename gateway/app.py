@@ -1,9 +1,11 @@
 """The Flask app factory."""
+import datetime
 import http
 import logging
 
 from apispec import BasePlugin
 from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
@@ -100,8 +102,19 @@ def api_modules():
     return [module for module in modules if hasattr(module, "blp")]
 
 
+class IsoJSONProvider(DefaultJSONProvider):
+    """Times as ISO 8601 everywhere, also inside free-form dicts (Flask's default is RFC 1123)."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, (datetime.datetime, datetime.date)):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(config=None):
     app = Flask(__name__)
+    app.json = IsoJSONProvider(app)
     app.config.update(
         API_TITLE="Bình Yên API",
         API_VERSION="v1",
@@ -137,8 +150,16 @@ def create_app(config=None):
         logs.set_correlation_id(cid)
         g.correlation_id = cid
         view = app.view_functions.get(request.endpoint)
-        if request.method != "OPTIONS" and getattr(view, "required_roles", None) is not None:
-            auth.authorize(view.required_roles)  # 401/403 before anything in the request is read
+        if request.method != "OPTIONS" and getattr(view, "required_permission", None) is not None:
+            auth.authorize(view.required_permission)  # 401/403 before anything in the request is read
+        if request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH") and view is not None:
+            accepted = getattr(view, "accepted_types", ("application/json",))
+            sent = request.mimetype
+            has_body = bool(request.content_length) or bool(sent)
+            if has_body and "*" not in accepted and not (
+                    sent in accepted or ("application/json" in accepted and request.is_json)):
+                return errors.problem(415, f"Chỉ nhận {', '.join(accepted)}; đã gửi {sent or 'không rõ kiểu'} / "
+                                           f"send {' or '.join(accepted)} (Content-Type), not {sent or 'none'}")
         # is_json: application/json and any +json type (webargs and get_json read those too).
         if request.is_json and request.method in ("POST", "PUT", "PATCH"):
             try:

@@ -10,7 +10,8 @@ import time
 import jwt
 from flask import current_app, g, request
 
-from contracts.rpc import ROLES, Forbidden, ServiceError
+from contracts.permissions import PERMISSIONS, ROLES, Actor
+from contracts.rpc import ServiceError
 
 ALGORITHM = "HS256"
 ISSUER = "binhyen"
@@ -29,6 +30,7 @@ def issue_token(officer):
         "username": officer["username"],
         "roles": officer["roles"],
         "unit_id": officer.get("unit_id"),
+        "full_name": officer.get("full_name"),
         "iat": now,
         "exp": now + current_app.config["TOKEN_TTL_SECONDS"],
     }
@@ -52,37 +54,52 @@ def current_officer():
     if not (isinstance(roles, list) and all(isinstance(r, str) for r in roles) and set(roles) <= set(ROLES)):
         raise Unauthorized("Mã đăng nhập không hợp lệ / invalid token")
     return {"id": claims["sub"], "username": claims.get("username"), "roles": roles,
-            "unit_id": claims.get("unit_id")}
+            "unit_id": claims.get("unit_id"), "full_name": claims.get("full_name")}
 
 
-def authorize(roles):
-    """The officer of this request, who must hold one of `roles` (any role when empty; admin always
-    passes), in `g.officer`; Unauthorized or Forbidden otherwise. The token is read once a request."""
-    officer = g.get("officer") or current_officer()
-    if roles and not (set(officer["roles"]) & (set(roles) | {"admin"})):
-        raise Forbidden("Vai trò của bạn không được phép / your role may not do this")
+def authorize(permission):
+    """The officer of this request, who must hold `permission` (contracts/permissions.py), in
+    `g.officer`; Unauthorized or Forbidden otherwise. The token is read once a request."""
+    officer = g.get("officer") or Actor.of(current_officer())
+    officer.require(permission)
     g.officer = officer
     return officer
 
 
-def require(*roles):
-    """Endpoint decorator: a valid token with one of `roles` (admin always passes).
+def require(permission="staff"):
+    """Endpoint decorator: a valid token whose roles hold `permission` ("staff": any officer).
 
-    With no roles given, any authenticated officer passes. The officer is in `g.officer`.
-    The roles are also kept on the view (`required_roles`, carried outwards by functools.wraps
-    through the argument/response decorators), so the app checks the token before the
-    request's arguments are parsed: a caller without a valid token learns nothing from 422s.
+    The officer is in `g.officer`. The permission is also kept on the view
+    (`required_permission`, carried outwards by functools.wraps through the argument/response
+    decorators), so the app checks the token before the request's arguments are parsed: a
+    caller without a valid token learns nothing from 422s.
     """
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {unknown}")
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}: add it to contracts/permissions.py")
 
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            authorize(roles)
+            authorize(permission)
             return view(*args, **kwargs)
-        wrapper.required_roles = roles
+        wrapper.required_permission = permission
         return wrapper
 
+    return decorate
+
+
+def public(view):
+    """Endpoint decorator: no login (citizens, platforms' webhooks, health, the catalog). Every
+    endpoint is either `public` or `require`s a permission; a test walks them all."""
+    view.public = True
+    return view
+
+
+def accepts(*media_types):
+    """Endpoint decorator: the request bodies this endpoint reads (default: JSON; "*": any, for
+    platforms' webhooks, which are checked byte for byte against their signature). Any other
+    Content-Type gets 415 before anything is parsed."""
+    def decorate(view):
+        view.accepted_types = media_types
+        return view
     return decorate

@@ -41,6 +41,13 @@ TITLES = {
     503: "Dịch vụ tạm thời không sẵn sàng / Service unavailable",
 }
 
+# What to do next, for the errors Flask itself raises (its own texts are English pages' prose).
+DETAILS = {
+    404: "Không có địa chỉ này; xem danh sách tại /api/v1/openapi.json / no such URL: see /api/v1/openapi.json",
+    405: "Địa chỉ này không nhận phương thức đó; xem /api/v1/openapi.json / this URL does not take that method: "
+         "see /api/v1/openapi.json",
+}
+
 
 def problem(status, detail=None, errors=None, headers=None, title=None):
     body = {
@@ -80,11 +87,16 @@ def http_exception(exc):
     if status == 413:
         return problem(413, "Dữ liệu vượt quá giới hạn cho phép / the body exceeds the size limit")
     detail = data.get("message") or getattr(exc, "description", None)
+    if detail == type(exc).description:  # werkzeug's default prose, not a message of ours
+        detail = DETAILS.get(status, detail)
     return problem(status, detail, headers=dict(getattr(exc, "headers", None) or {}) or None)
 
 
 def service_error(exc):
-    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    headers = None
+    if exc.status in (429, 503):
+        wait = (exc.errors or {}).get("retry_after")
+        headers = {"Retry-After": str(wait[0] if isinstance(wait, list) else wait or 5)}
     return problem(exc.status, exc.detail, exc.errors or None, headers=headers)
 
 

@@ -10,6 +10,8 @@ import time
 from flask import Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
 
+from gateway.auth import public
+
 REQUEST_SECONDS = Histogram(
     "binhyen_http_request_seconds", "Time to answer one HTTP request", ["method", "endpoint", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
@@ -30,6 +32,7 @@ def register(app):
         return response
 
     @app.route("/metrics")
+    @public
     def metrics():
         registry = REGISTRY
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

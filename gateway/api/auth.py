@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from contracts.groups import Officer
-from gateway.auth import Unauthorized, issue_token, require
+from gateway.auth import Unauthorized, issue_token, public, require
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff authentication")
 
@@ -26,6 +26,7 @@ class TokenResponse(Schema):
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
 @blp.alt_response(401, description="Wrong username or password")
+@public
 def token(credentials):
     officer = current_app.extensions["rpc"].call("groups", "authenticate",
                                                  credentials["username"], credentials["password"])

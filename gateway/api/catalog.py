@@ -3,6 +3,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from tools.asyncapi import document_text
+from gateway.auth import public
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                 description="Danh mục sự kiện / the event catalog (AsyncAPI)")
@@ -14,6 +15,7 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                      "first request and kept for the life of the process.",
          responses={"200": {"description": "AsyncAPI document",
                             "content": {"application/json": {"schema": {"type": "object"}}}}})
+@public
 def asyncapi():
     response = Response(document_text(), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"

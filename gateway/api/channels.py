@@ -4,9 +4,9 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from contracts.groups import CHANNEL_TYPES, Channel, ChannelInput, ChannelPatch, ImportReport
-from contracts.rpc import InvalidInput, PageQuery
+from contracts.rpc import PageQuery
 from gateway.api.schemas import body, list_of
-from gateway.auth import require
+from gateway.auth import accepts, require
 from gateway.rpc import call
 
 blp = Blueprint("channels", __name__, url_prefix="/api/v1/channels", description="Channel registry")
@@ -39,14 +39,14 @@ def list_channels(query):
     types = query.pop("type", None)
     if types:
         query["types"] = types
-    return call("groups", "list_channels", query)
+    return call("groups", "list_channels", g.officer, query)
 
 
 @blp.route("", methods=["POST"])
 @blp.arguments(ChannelInput)
 @blp.response(201, Channel)
 @blp.doc(**AUTH)
-@require("unit_operator")
+@require("channels.manage")
 def create_channel(_):
     return call("groups", "create_channel", g.officer, body())
 
@@ -63,7 +63,7 @@ def get_channel(channel_id):
 @blp.arguments(ChannelPatch)
 @blp.response(200, Channel)
 @blp.doc(**AUTH)
-@require("unit_operator")
+@require("channels.manage")
 def update_channel(_, channel_id):
     return call("groups", "update_channel", g.officer, channel_id, body())
 
@@ -71,7 +71,7 @@ def update_channel(_, channel_id):
 @blp.route("/<channel_id>", methods=["DELETE"])
 @blp.response(200, Channel)
 @blp.doc(summary="Deactivate a channel (it stays in the registry, inactive)", **AUTH)
-@require("unit_operator")
+@require("channels.manage")
 def deactivate_channel(channel_id):
     return call("groups", "deactivate_channel", g.officer, channel_id)
 
@@ -85,10 +85,8 @@ def deactivate_channel(channel_id):
              "text/csv": {"schema": {"type": "string"}},
              "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
          **AUTH)
-@require("unit_operator")
+@require("channels.manage")
+@accepts("text/csv", "application/json")
 def import_channels(query):
-    if request.mimetype not in ("text/csv", "application/json"):
-        raise InvalidInput("Chỉ nhận text/csv hoặc application/json / send text/csv or application/json",
-                           {"_body": ["unsupported content type"]})
     text = request.get_data(as_text=True)
     return call("groups", "import_channels", g.officer, text, request.mimetype, query["partial"])

@@ -32,6 +32,6 @@ def get_delivery(delivery_id):
 @blp.response(200, Delivery)
 @blp.alt_response(409, description="Only a failed, dead or reauth-waiting delivery can be retried")
 @blp.doc(summary="Send a failed or dead delivery again (after fixing its content or token)", **AUTH)
-@require("moderator")
+@require("deliveries.retry")
 def retry_delivery(delivery_id):
     return call("notify", "retry_delivery", g.officer, delivery_id)

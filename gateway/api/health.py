@@ -5,6 +5,7 @@ from kombu import Connection
 from marshmallow import Schema, fields
 
 from gateway.rpc import ServiceUnavailable
+from gateway.auth import public
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -31,6 +32,7 @@ class Readiness(Schema):
 @blp.route("/healthz")
 @blp.response(200, Alive)
 @blp.doc(summary="The gateway process is alive")
+@public
 def healthz():
     return jsonify(status="ok")
 
@@ -48,6 +50,7 @@ def broker_state(amqp_uri):
 @blp.response(200, Readiness)
 @blp.alt_response(503, schema=Readiness, description="Something is down; the body names it (see Retry-After)")
 @blp.doc(summary="Broker, MongoDB and every service answer in time")
+@public
 def readyz():
     checks = {"broker": broker_state(current_app.config["AMQP_URI"])}
     if checks["broker"]["ok"]:

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from contracts.posts import Media
 from contracts.rpc import InvalidInput
-from gateway.auth import require
+from gateway.auth import accepts, public, require
 from gateway.rpc import call
 from service_runtime.config import env
 
@@ -24,7 +24,8 @@ MEDIA_MAX_BYTES = int(env("MEDIA_MAX_BYTES", str(50 * 1024 * 1024 + 64 * 1024)))
              "type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
              "required": ["file"]}}}},
          security=[{"bearer": []}])
-@require("editor")
+@require("media.upload")
+@accepts("multipart/form-data")
 def upload():
     request.max_content_length = MEDIA_MAX_BYTES
     upload = request.files.get("file")
@@ -38,6 +39,7 @@ def upload():
 
 @blp.route("/<media_id>")
 @blp.doc(summary="Download a media file", responses={"200": {"description": "the file"}})
+@public
 def download(media_id):
     media = call("posts", "get_media", media_id)
     return Response(base64.b64decode(media["data"]), mimetype=media["content_type"],

@@ -16,7 +16,7 @@ AUTH = {"security": [{"bearer": []}]}
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, list_of(Officer, "OfficerList"))
 @blp.doc(**AUTH)
-@require("admin")
+@require("officers.manage")
 def list_officers(query):
     return call("groups", "list_officers", g.officer, query)
 
@@ -25,6 +25,6 @@ def list_officers(query):
 @blp.arguments(OfficerInput)
 @blp.response(201, Officer)
 @blp.doc(**AUTH)
-@require("admin")
+@require("officers.manage")
 def create_officer(_):
     return call("groups", "create_officer", g.officer, body())

@@ -7,13 +7,11 @@ from contracts.posts import (HistoryEntry, Post, PostCreate, PostEdit, PostFilte
                              PublicPostFilter, Reject, Resolve, Retract, Schedule, Transition, WantedStats)
 from contracts.rpc import PageQuery, ServiceError
 from gateway.api.schemas import body, list_of
-from gateway.auth import require
+from gateway.auth import public, require
 from gateway.rpc import call
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1", description="Posts and the admin board")
 AUTH = {"security": [{"bearer": []}]}
-WRITERS = ("editor",)
-BOARD = ("moderator",)
 
 
 class PreconditionRequired(ServiceError):
@@ -69,7 +67,7 @@ def list_posts(query):
 @blp.arguments(PostCreate)
 @blp.response(201, Post)
 @blp.doc(**AUTH)
-@require(*WRITERS)
+@require("posts.write")
 def create_post(_):
     post = call("posts", "create_post", g.officer, body())
     return post, 201, {"ETag": f'"{post["version"]}"'}
@@ -89,18 +87,18 @@ def get_post(post_id):
 @blp.alt_response(428, description="If-Match missing")
 @blp.alt_response(409, description="Stale version: reload the post")
 @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}], **AUTH)
-@require(*WRITERS)
+@require("posts.write")
 def edit_post(_, post_id):
     return with_etag(call("posts", "edit_post", g.officer, post_id, body(), if_match(required=True)))
 
 
-def transition(name, schema, roles, summary):
+def transition(name, schema, permission, summary):
     @blp.route(f"/posts/<post_id>/{name}", methods=["POST"], endpoint=f"post_{name}")
     @blp.arguments(schema)
     @blp.response(200, Post)
     @blp.doc(summary=summary, parameters=[{"in": "header", "name": "If-Match", "required": False,
                                           "schema": {"type": "string"}}], **AUTH)
-    @require(*roles)
+    @require(permission)
     def view(_, post_id):
         payload = body() or {}
         version = if_match(required=False)
@@ -110,20 +108,20 @@ def transition(name, schema, roles, summary):
     return view
 
 
-transition("submit", Transition, WRITERS, "Send a draft to the admin board")
-transition("approve", Transition, BOARD, "Approve (four eyes: never one's own post)")
-transition("reject", Reject, BOARD, "Reject with a reason (back to the author)")
-transition("schedule", Schedule, BOARD, "Publish at a future time")
-transition("publish", Transition, BOARD, "Publish now to every channel of the audience")
-transition("retract", Retract, BOARD, "Take a published post down from every channel")
-transition("archive", Transition, BOARD, "Archive a draft, rejected or retracted post")
+transition("submit", Transition, "posts.write", "Send a draft to the admin board")
+transition("approve", Transition, "posts.moderate", "Approve (four eyes: never one's own post)")
+transition("reject", Reject, "posts.moderate", "Reject with a reason (back to the author)")
+transition("schedule", Schedule, "posts.moderate", "Publish at a future time")
+transition("publish", Transition, "posts.moderate", "Publish now to every channel of the audience")
+transition("retract", Retract, "posts.moderate", "Take a published post down from every channel")
+transition("archive", Transition, "posts.archive", "Archive a draft, rejected or retracted post")
 
 
 @blp.route("/posts/<post_id>/resolve", methods=["POST"])
 @blp.arguments(Resolve)
 @blp.response(200, Resolution)
 @blp.doc(summary="A wanted person surrendered, was arrested, or the warrant was withdrawn", **AUTH)
-@require(*BOARD)
+@require("posts.moderate")
 def resolve(_, post_id):
     return call("posts", "resolve", g.officer, post_id, body())
 
@@ -147,11 +145,13 @@ def wanted_stats():
 @blp.route("/public/posts")
 @blp.arguments(PublicListQuery, location="query")
 @blp.response(200, list_of(PublicPost, "PublicPostList"))
+@public
 def public_posts(query):
     return call("posts", "public_posts", query)
 
 
 @blp.route("/public/posts/<post_id>")
 @blp.response(200, PublicPost)
+@public
 def public_post(post_id):
     return call("posts", "public_post", post_id)

@@ -23,6 +23,7 @@ from gateway.api.schemas import body
 from gateway.intake import IntakePublisher, queue_tip
 from gateway.rpc import call
 from service_runtime.config import env
+from gateway.auth import public
 
 blp = Blueprint("public_tips", __name__, url_prefix="/api/v1/public/tips",
                 description="Tin báo của người dân / citizens' tips (no login)")
@@ -141,6 +142,7 @@ ACCESS_DOC = ("Wrong code or wrong secret, or a tip sent a moment ago and not st
 @blp.alt_response(**problem_doc(429, "Too many tips from this address (see Retry-After)"))
 @blp.alt_response(**problem_doc(503, "Not accepted, nothing kept: retry later (see Retry-After)"))
 @blp.doc(summary="Send a tip (anonymous by default)", security=[])
+@public
 def submit_tip(data):
     receipt = queue_tip(data, body(), publisher())
     receipt["status_url"] = request.host_url.rstrip("/") + receipt["status_url"]
@@ -158,6 +160,7 @@ def submit_tip(data):
                      "the answer is the same 401 as for a wrong code or secret, with `Retry-After: "
                      f"{STORING_SECONDS}`: telling \"not yet\" apart from \"no such code\" would tell anyone "
                      "which codes exist. Clients retry a 401 for a code they were just given.")
+@public
 def tip_status(_, code):
     return call("tips", "public_status", code, secret_from_header())
 
@@ -171,5 +174,6 @@ def tip_status(_, code):
 @blp.alt_response(**problem_doc(422, "Empty or too long"))
 @blp.alt_response(**problem_doc(429, "Too many requests from this address"))
 @blp.doc(summary="Add information to your tip", security=[])
+@public
 def add_message(_, __, code):
     return call("tips", "public_message", code, secret_from_header(), body())

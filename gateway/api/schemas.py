@@ -4,7 +4,11 @@ from marshmallow import Schema, fields
 
 
 def body():
-    """The request's JSON as received (NFC-normalised); services validate it again themselves."""
+    """The request's JSON as received (NFC-normalised); services validate it again themselves.
+    None for a request with no body (an action such as /submit needs none); any other
+    Content-Type was refused with 415 before the view ran."""
+    if not request.content_length and not request.is_json:
+        return None
     return request.get_json()
 
 

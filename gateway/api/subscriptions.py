@@ -30,7 +30,7 @@ def list_subscriptions(query):
 @blp.arguments(SubscriptionInput)
 @blp.response(201, Subscription)
 @blp.doc(**AUTH)
-@require("unit_operator")
+@require("subscriptions.manage")
 def create_subscription(_):
     return call("groups", "create_subscription", g.officer, body())
 
@@ -38,6 +38,6 @@ def create_subscription(_):
 @blp.route("/<subscription_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.doc(**AUTH)
-@require("unit_operator")
+@require("subscriptions.manage")
 def delete_subscription(subscription_id):
     call("groups", "delete_subscription", g.officer, subscription_id)

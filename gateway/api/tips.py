@@ -20,8 +20,6 @@ from gateway.rpc import call
 
 blp = Blueprint("tips", __name__, url_prefix="/api/v1", description="Tin báo (cán bộ) / tips for staff")
 AUTH = {"security": [{"bearer": []}]}
-HANDLERS = ("triage_officer", "unit_operator")
-READERS = (*HANDLERS, "auditor")
 UNAUTHORIZED = problem_doc(401, "No or invalid token")
 FORBIDDEN = problem_doc(403, "Your role may not do this")
 NOT_FOUND = problem_doc(404, "No such tip in your units")
@@ -45,7 +43,7 @@ def documented(*extra):
 @blp.response(200, list_of(TipSummary, "TipList"))
 @documented(INVALID)
 @blp.doc(summary="Tips of your units, newest first (filters combine)", **AUTH)
-@require(*READERS)
+@require("tips.read")
 def list_tips(_):
     # The service loads the same query again: pass it as the client sent it.
     return call("tips", "list_tips", g.officer, request.args.to_dict())
@@ -55,7 +53,7 @@ def list_tips(_):
 @blp.response(200, Tip)
 @documented(NOT_FOUND)
 @blp.doc(summary="A tip (the tipster appears as an alias)", **AUTH)
-@require(*READERS)
+@require("tips.read")
 def get_tip(tip_id):
     return call("tips", "get_tip", g.officer, tip_id)
 
@@ -65,7 +63,7 @@ def get_tip(tip_id):
 @blp.response(200, Tip)
 @documented(NOT_FOUND, CONFLICT, INVALID)
 @blp.doc(summary="Assign to a unit (reassigning needs a reason)", **AUTH)
-@require(*HANDLERS)
+@require("tips.handle")
 def assign_tip(_, tip_id):
     return call("tips", "assign_tip", g.officer, tip_id, body())
 
@@ -75,7 +73,7 @@ def assign_tip(_, tip_id):
 @blp.response(200, Tip)
 @documented(NOT_FOUND, CONFLICT, INVALID)
 @blp.doc(summary="Move a tip on: in_progress, resolved, or closed with a reason", **AUTH)
-@require(*HANDLERS)
+@require("tips.handle")
 def change_status(_, tip_id):
     return call("tips", "change_status", g.officer, tip_id, body())
 
@@ -85,7 +83,7 @@ def change_status(_, tip_id):
 @blp.response(200, Tip)
 @documented(NOT_FOUND, CONFLICT, INVALID)
 @blp.doc(summary="Close as a duplicate of another tip (id or tip code), which links back", **AUTH)
-@require(*HANDLERS)
+@require("tips.handle")
 def merge_tip(_, tip_id):
     return call("tips", "merge_tip", g.officer, tip_id, body())
 
@@ -96,7 +94,7 @@ def merge_tip(_, tip_id):
 @documented(NOT_FOUND, CONFLICT, INVALID)
 @blp.doc(summary="Reply to the tipster (through the channel the tip came in on) or add an internal note",
          **AUTH)
-@require(*HANDLERS)
+@require("tips.handle")
 def add_message(_, tip_id):
     return call("tips", "add_message", g.officer, tip_id, body())
 
@@ -106,7 +104,7 @@ def add_message(_, tip_id):
 @blp.response(200, RevealedIdentity)
 @documented(NOT_FOUND, INVALID, problem_doc(503, "The vault key is not configured"))
 @blp.doc(summary="Who sent this tip: admin only, with a reason of 10+ characters; audited", **AUTH)
-@require("admin")
+@require("tips.reveal_identity")
 def reveal_identity(_, tip_id):
     return call("tips", "reveal_identity", g.officer, tip_id, body())
 
@@ -118,7 +116,7 @@ def reveal_identity(_, tip_id):
 @documented()
 @blp.doc(summary="The routing table: category × ward → unit (most specific rule wins; "
                  "without a rule, units' `handles` decide)", **AUTH)
-@require("auditor")
+@require("routing.read")
 def get_routing_rules():
     return call("tips", "get_routing_rules", g.officer)
 
@@ -128,7 +126,7 @@ def get_routing_rules():
 @blp.response(200, RoutingTable)
 @documented(INVALID)
 @blp.doc(summary="Replace the routing table (every row checked against units and wards)", **AUTH)
-@require("admin")
+@require("routing.edit")
 def put_routing_rules(_):
     return call("tips", "put_routing_rules", g.officer, body())
 
@@ -150,7 +148,7 @@ def list_faq(query):
 @blp.response(201, Faq)
 @documented(INVALID, problem_doc(409, "An entry with this id exists"))
 @blp.doc(summary="Add an entry", **AUTH)
-@require("triage_officer")
+@require("faq.edit")
 def create_faq(_):
     return call("tips", "create_faq", g.officer, body())
 
@@ -160,7 +158,7 @@ def create_faq(_):
 @blp.response(200, Faq)
 @documented(INVALID, problem_doc(404, "No such entry"))
 @blp.doc(summary="Edit an entry", **AUTH)
-@require("triage_officer")
+@require("faq.edit")
 def update_faq(_, faq_id):
     return call("tips", "update_faq", g.officer, faq_id, body())
 
@@ -173,6 +171,6 @@ def update_faq(_, faq_id):
 @documented(INVALID)
 @blp.doc(summary="Counts by category, ward, unit and status; time to triage and to resolve (seconds)",
          **AUTH)
-@require(*READERS)
+@require("tips.read")
 def tip_stats(_):
     return call("tips", "tip_stats", g.officer, request.args.to_dict())

@@ -25,7 +25,7 @@ def list_units(query):
 @blp.arguments(UnitInput)
 @blp.response(201, Unit)
 @blp.doc(**AUTH)
-@require("admin")
+@require("units.manage")
 def create_unit(_):
     return call("groups", "create_unit", g.officer, body())
 
@@ -42,6 +42,6 @@ def get_unit(unit_id):
 @blp.arguments(UnitPatch)
 @blp.response(200, Unit)
 @blp.doc(**AUTH)
-@require("admin")
+@require("units.manage")
 def update_unit(_, unit_id):
     return call("groups", "update_unit", g.officer, unit_id, body())

@@ -29,6 +29,7 @@ from contracts.rpc import Forbidden, InvalidInput, ServiceError
 from gateway.api.public_tips import problem_doc
 from gateway.rpc import call
 from service_runtime.config import secret
+from gateway.auth import accepts, public
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,8 @@ def submit(source, text, message_id, sender_id, result):
          parameters=[{"in": "header", "name": "X-ZEvent-Signature", "required": True,
                       "schema": {"type": "string"}, "description": "mac=<hex>"}],
          requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+@public
+@accepts("*")
 def zalo():
     app_id, oa_secret_key = configured("ZALO_APP_ID", "ZALO_OA_SECRET_KEY")
     raw = request.get_data()
@@ -161,6 +164,7 @@ class FacebookVerification(Schema):
 @blp.response(200, description="hub.challenge, echoed as text/plain")
 @blp.alt_response(**problem_doc(403, "Wrong verify token"))
 @blp.doc(summary="Facebook webhook verification", security=[])
+@public
 def facebook_verify(query):
     (verify_token,) = configured("FACEBOOK_VERIFY_TOKEN")
     if query["mode"] != "subscribe" or not hmac.compare_digest(query["verify_token"].encode(),
@@ -177,6 +181,8 @@ def facebook_verify(query):
          parameters=[{"in": "header", "name": "X-Hub-Signature-256", "required": True,
                       "schema": {"type": "string"}, "description": "sha256=<hex>"}],
          requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+@public
+@accepts("*")
 def facebook():
     (app_secret,) = configured("FACEBOOK_APP_SECRET")
     event = signed_json(facebook_signature_ok(request.headers.get("X-Hub-Signature-256"), app_secret,

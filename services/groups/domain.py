@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.groups import CHANNEL_TYPES, UNIT_KINDS  # noqa: F401
+from contracts.permissions import Actor
 from contracts.rpc import Forbidden, InvalidInput
 from service_runtime.text import slugify  # noqa: F401  (unit and officer ids)
 
@@ -31,6 +32,21 @@ def verify_password(password_hash, password):
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Password guessing: after this many wrong passwords in a row an account waits this long.
+LOGIN_LOCK_AFTER = 5
+LOGIN_LOCK_SECONDS = 15 * 60
+
+
+def login_locked_for(doc, now):
+    """Seconds this officer must still wait before a password is even checked (0: none)."""
+    until = (doc or {}).get("login_locked_until")
+    if until is None:
+        return 0
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=now.tzinfo)
+    return max(0, int((until - now).total_seconds()) + 1) if until > now else 0
 
 
 def public_officer(doc):
@@ -95,23 +111,23 @@ def check_deactivate(unit_id, units, active_channel_count):
 # --- scope --------------------------------------------------------------------------------
 
 def scope_of(actor, units):
-    """The unit ids an officer may act for: None means every unit (admin, or no unit)."""
-    if "admin" in actor.get("roles", ()) or not actor.get("unit_id"):
+    """The unit ids an officer may act for: None means every unit (admin only). An officer
+    with no unit acts for none: authorization fails closed."""
+    actor = Actor.of(actor)
+    if actor.is_admin:
         return None
+    if not actor.get("unit_id"):
+        return set()
     return subtree(actor["unit_id"], units)
 
 
-def require_manage(actor, unit_id, units, what="kênh / channel"):
+def require_manage(actor, unit_id, units, what="kênh / channel", permission="channels.manage"):
     """Admin manages everything; a unit_operator only their own subtree; others read only."""
-    roles = set(actor.get("roles", ()))
-    if "admin" in roles:
-        return
-    if "unit_operator" in roles:
-        scope = scope_of(actor, units)
-        if scope is None or unit_id in scope:
-            return
-        raise Forbidden(f"Chỉ quản lý {what} của đơn vị mình / only your own unit's {what}")
-    raise Forbidden("Vai trò của bạn chỉ được xem / your role may only read")
+    actor = Actor.of(actor).require(permission)
+    scope = scope_of(actor, units)
+    if scope is not None and unit_id not in scope:
+        raise Forbidden(f"Chỉ quản lý được {what.split(' / ')[0]} của đơn vị mình / "
+                        f"you manage only your own unit's {what.split(' / ')[-1]}s", {"unit_id": ["out of scope"]})
 
 
 # --- channels ------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ import json
 
 from marshmallow import ValidationError
 
-from contracts.rpc import Forbidden, InvalidInput, NotFound
+from contracts.permissions import may, require
+from contracts.rpc import Forbidden, InvalidInput, NotFound, TooManyAttempts
 from service_runtime.entrypoints import ServiceBase, rpc
-from service_runtime.storage import StoreProvider
+from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load, nfc_strings
 from services.groups import domain, schemas
 from services.groups.store import GroupsStore, channel_view, subscription_view, unit_view
@@ -20,11 +21,6 @@ CSV_COLUMNS = ("name", "type", "unit_id", "kind", "ward", "external_id", "delive
                "followers", "status", "credentials_ref")
 MAX_IMPORT_ROWS = 5000
 PREVIEW_CAP = 200
-
-
-def require_admin(actor):
-    if "admin" not in actor.get("roles", ()):
-        raise Forbidden("Chỉ quản trị viên / admin only")
 
 
 def items(docs, cursor, view):
@@ -49,7 +45,7 @@ class GroupsService(ServiceBase):
     # --- units -------------------------------------------------------------------------------
     @rpc
     def create_unit(self, actor, payload):
-        require_admin(actor)
+        require(actor, "units.manage")
         unit = load(schemas.UnitInput(), payload)
         units, _ = self.store.directory()
         if unit["parent_id"]:
@@ -69,7 +65,7 @@ class GroupsService(ServiceBase):
 
     @rpc
     def update_unit(self, actor, unit_id, payload):
-        require_admin(actor)
+        require(actor, "units.manage")
         changes = load(schemas.UnitPatch(), payload)
         self.store.require_unit(unit_id)
         units, _ = self.store.directory()
@@ -88,15 +84,19 @@ class GroupsService(ServiceBase):
     # --- officers --------------------------------------------------------------------------
     @rpc
     def create_officer(self, actor, payload):
-        require_admin(actor)
+        require(actor, "officers.manage")
         officer = load(schemas.OfficerInput(), payload)
+        if not officer["unit_id"] and "admin" not in officer["roles"]:
+            # An officer without a unit would act for no unit at all (scope fails closed).
+            raise InvalidInput("Cán bộ phải thuộc một đơn vị (trừ quản trị viên) / an officer needs a unit "
+                               "(admins excepted)", {"unit_id": ["required"]})
         if officer["unit_id"] and self.store.get_unit(officer["unit_id"]) is None:
             raise InvalidInput("Đơn vị không tồn tại / unknown unit", {"unit_id": ["unknown unit"]})
         return domain.public_officer(self.store.create_officer(officer))
 
     @rpc
     def list_officers(self, actor, query=None):
-        require_admin(actor)
+        require(actor, "officers.manage")
         q = load(schemas.Page(), query or {})
         docs, cursor = self.store.list_officers(q["limit"], q["cursor"])
         return items(docs, cursor, domain.public_officer)
@@ -105,7 +105,18 @@ class GroupsService(ServiceBase):
     def authenticate(self, username, password):
         """The officer for these credentials, or None. Password hashes never leave here."""
         doc = self.store.find_officer(username) if isinstance(username, str) else None
+        now = utcnow()
+        wait = domain.login_locked_for(doc, now)
+        if wait:
+            raise TooManyAttempts(f"Sai mật khẩu nhiều lần: tài khoản tạm khoá, thử lại sau {wait // 60 + 1} phút "
+                                  f"hoặc nhờ quản trị viên / too many wrong passwords: try again in {wait} s or ask "
+                                  "an administrator", {"retry_after": [wait]})
         ok = domain.verify_password(doc["password_hash"] if doc else None, str(password))
+        if doc and not ok:
+            self.store.record_login_failure(doc["_id"], now)
+            return None
+        if doc:
+            self.store.clear_login_failures(doc)
         return domain.public_officer(doc) if ok and doc else None
 
     @rpc
@@ -117,11 +128,17 @@ class GroupsService(ServiceBase):
 
     # --- channels ----------------------------------------------------------------------------
     @rpc
-    def list_channels(self, query=None):
+    def list_channels(self, actor, query=None):
+        """Channels matching the filters; an officer who may not see every unit's channels
+        (a ward's operator) sees their own units' only."""
         q = dict(query or {})
         paging = load(schemas.Page(), {k: q.pop(k) for k in ("limit", "cursor") if k in q})
         filters = load(schemas.ChannelFilter(), q)
         mongo = {key: filters[key] for key in ("kind", "ward", "unit_id", "status") if key in filters}
+        if not may(actor, "channels.read_all"):
+            units, _ = self.store.directory()
+            scope = sorted(domain.scope_of(actor, units) or ())
+            mongo["unit_id"] = {"$in": [u for u in scope if filters.get("unit_id") in (None, u)]}
         types = set(filters.get("types", [])) | ({filters["type"]} if "type" in filters else set())
         if types:
             mongo["type"] = {"$in": sorted(types)}
@@ -226,7 +243,8 @@ class GroupsService(ServiceBase):
         sub = load(schemas.SubscriptionInput(), payload)
         units, _ = self.store.directory()
         self.store.require_unit(sub["unit_id"])
-        domain.require_manage(actor, sub["unit_id"], units, what="đăng ký / subscription")
+        domain.require_manage(actor, sub["unit_id"], units, what="đăng ký / subscription",
+                              permission="subscriptions.manage")
         target = self.store.get_channel(sub["target_channel_id"])
         if target is None or target["status"] != "active":
             raise InvalidInput("Kênh nhận không tồn tại / unknown target channel",
@@ -253,7 +271,8 @@ class GroupsService(ServiceBase):
         if sub is None:
             raise NotFound("Không tìm thấy đăng ký / subscription not found")
         units, _ = self.store.directory()
-        domain.require_manage(actor, sub["unit_id"], units, what="đăng ký / subscription")
+        domain.require_manage(actor, sub["unit_id"], units, what="đăng ký / subscription",
+                              permission="subscriptions.manage")
         self.store.delete_subscription(sub)
 
     @rpc

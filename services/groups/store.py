@@ -3,9 +3,10 @@ import json
 import logging
 import threading
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from contracts.rpc import Conflict, NotFound
@@ -163,6 +164,21 @@ class GroupsStore(Store):
 
     def find_officer(self, username):
         return self.db.officers.find_one({"username": username, "active": True})
+
+    def record_login_failure(self, officer_id, now):
+        """One more wrong password; the LOGIN_LOCK_AFTER-th in a row locks the account a while."""
+        doc = self.db.officers.find_one_and_update({"_id": officer_id}, {"$inc": {"failed_logins": 1}},
+                                                   return_document=ReturnDocument.AFTER)
+        if doc and doc.get("failed_logins", 0) >= domain.LOGIN_LOCK_AFTER:
+            self.db.officers.update_one({"_id": officer_id}, {"$set": {
+                "failed_logins": 0, "login_locked_until": now + timedelta(seconds=domain.LOGIN_LOCK_SECONDS)}})
+            return True
+        return False
+
+    def clear_login_failures(self, doc):
+        if doc.get("failed_logins") or doc.get("login_locked_until"):
+            self.db.officers.update_one({"_id": doc["_id"]}, {"$set": {"failed_logins": 0},
+                                                             "$unset": {"login_locked_until": ""}})
 
     def officers_by_id(self, ids=None):
         query = {"_id": {"$in": list(ids)}} if ids is not None else {}

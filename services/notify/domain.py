@@ -503,6 +503,14 @@ def relay_deadlines(now, remind_seconds):
     return now + timedelta(seconds=remind_seconds), now + timedelta(seconds=2 * remind_seconds)
 
 
+def my_tasks(actor):
+    """The relay tasks an officer must do (a query): named to them, or unnamed ones of their unit."""
+    mine = [{"officer_id": actor["id"]}]
+    if actor.get("unit_id"):
+        mine.append({"officer_id": None, "unit_id": actor["unit_id"]})
+    return mine
+
+
 def may_confirm(task, actor):
     """The task's officer, an admin, or (a task with no named officer) an operator of its unit."""
     roles = set(actor.get("roles") or ())

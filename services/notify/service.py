@@ -9,6 +9,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from contracts.notify import ALERT_EVENT, DeliveryQuery, RelayConfirm, RelayTaskQuery
+from contracts.permissions import may
 from contracts.rpc import Forbidden, InvalidInput
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
@@ -198,6 +199,21 @@ class NotifyService(ServiceBase):
 
     # --- relay tasks (API) ------------------------------------------------------------------------
     @rpc
+    def work_counts(self, actor):
+        """What waits for this officer (the console's home): their open relay and take-down tasks
+        and how many are overdue; for the board, deliveries that failed or died and every
+        overdue relay task."""
+        mine = {"$or": domain.my_tasks(actor), "status": {"$in": ["open", "overdue"]}}
+        counts = {"relay_open": self.store.count_relay_tasks(dict(mine, purpose="post")),
+                  "take_down_open": self.store.count_relay_tasks(dict(mine, purpose="take_down")),
+                  "mine_overdue": self.store.count_relay_tasks(dict(mine, status="overdue"))}
+        if may(actor, "relay_tasks.read_all"):
+            counts["overdue_all"] = self.store.count_relay_tasks({"status": "overdue"})
+            counts["deliveries_failed"] = self.store.count_deliveries({"status": {"$in": ["failed", "reauth_wait"]}})
+            counts["deliveries_dead"] = self.store.count_deliveries({"status": "dead"})
+        return counts
+
+    @rpc
     def list_relay_tasks(self, actor, query=None):
         q = load(RelayTaskQuery(), query or {})
         filters = {key: q[key] for key in ("status", "purpose") if key in q}
@@ -205,11 +221,8 @@ class NotifyService(ServiceBase):
             if not BOARD & set(actor.get("roles") or ()):
                 raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên xem được mọi nhiệm vụ / "
                                 "only moderators and admins see every task")
-        else:  # mine: named to me, or unnamed tasks of my unit
-            mine = [{"officer_id": actor["id"]}]
-            if actor.get("unit_id"):
-                mine.append({"officer_id": None, "unit_id": actor["unit_id"]})
-            filters["$or"] = mine
+        else:
+            filters["$or"] = domain.my_tasks(actor)
         docs, cursor = self.store.list_relay_tasks(filters, q["limit"], q["cursor"])
         return {"items": [relay_task_view(doc) for doc in docs], "next_cursor": cursor}
 

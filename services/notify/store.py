@@ -426,6 +426,12 @@ class NotifyStore(Store):
             raise NotFound("Không tìm thấy nhiệm vụ / relay task not found")
         return doc
 
+    def count_relay_tasks(self, filters):
+        return self.db.relay_tasks.count_documents(filters)
+
+    def count_deliveries(self, filters):
+        return self.db.deliveries.count_documents(filters)
+
     def list_relay_tasks(self, filters, limit, cursor):
         return page(self.db.relay_tasks, filters, limit, cursor, newest_first=True)
 

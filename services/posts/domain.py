@@ -23,6 +23,7 @@ from contracts.posts import (  # noqa: F401  (the vocabulary is part of the cont
     YOUTUBE_DESCRIPTION_MAX_BYTES, YOUTUBE_TITLE_MAX, ZALO_MAX, clean_text, text_problem,
 )
 from contracts.notify import SUMMARY_COUNTERS
+from contracts.permissions import Actor, refusal
 from contracts.rpc import Conflict, Forbidden, InvalidInput
 from service_runtime.text import normalise, search_tokens
 
@@ -40,46 +41,46 @@ SCHEDULER_ACTOR = {"id": "system:scheduler", "username": "scheduler", "roles": [
 
 # --- the state machine, as data -------------------------------------------------------
 
-WRITERS = ("editor", "admin")
-BOARD = ("moderator", "admin")
+WRITE, MODERATE, ARCHIVE = "posts.write", "posts.moderate", "posts.archive"
 
-# (state, action) -> (new state, roles allowed). `approve` reaches "approved" only with
-# enough distinct approvals; until then the post stays in_review with approvals recorded.
-# Editing in_review/approved/scheduled clears approvals (and any schedule): the board
-# must see the content it approves.
+# (state, action) -> (new state, permission needed; contracts/permissions.py). `approve`
+# reaches "approved" only with enough distinct approvals; until then the post stays in_review
+# with approvals recorded. Editing in_review/approved/scheduled clears approvals (and any
+# schedule): the board must see the content it approves.
 TRANSITIONS = {
-    (None, "create"): ("draft", WRITERS),
-    ("draft", "edit"): ("draft", WRITERS),
-    ("rejected", "edit"): ("draft", WRITERS),
-    ("in_review", "edit"): ("in_review", WRITERS),
-    ("approved", "edit"): ("in_review", WRITERS),
-    ("scheduled", "edit"): ("in_review", WRITERS),
-    ("draft", "submit"): ("in_review", WRITERS),
-    ("rejected", "submit"): ("in_review", WRITERS),
-    ("in_review", "approve"): ("approved", BOARD),
-    ("in_review", "reject"): ("rejected", BOARD),
-    ("approved", "reject"): ("rejected", BOARD),
-    ("scheduled", "reject"): ("rejected", BOARD),
-    ("approved", "schedule"): ("scheduled", BOARD),
-    ("scheduled", "schedule"): ("scheduled", BOARD),      # move the time
-    ("approved", "publish"): ("published", BOARD),
-    ("scheduled", "publish"): ("published", BOARD),       # due, or "publish now"
-    ("published", "retract"): ("retracted", BOARD),
-    ("published", "resolve"): ("retracted", BOARD),
-    ("draft", "archive"): ("archived", WRITERS + ("moderator",)),
-    ("rejected", "archive"): ("archived", WRITERS + ("moderator",)),
+    (None, "create"): ("draft", WRITE),
+    ("draft", "edit"): ("draft", WRITE),
+    ("rejected", "edit"): ("draft", WRITE),
+    ("in_review", "edit"): ("in_review", WRITE),
+    ("approved", "edit"): ("in_review", WRITE),
+    ("scheduled", "edit"): ("in_review", WRITE),
+    ("draft", "submit"): ("in_review", WRITE),
+    ("rejected", "submit"): ("in_review", WRITE),
+    ("in_review", "approve"): ("approved", MODERATE),
+    ("in_review", "reject"): ("rejected", MODERATE),
+    ("approved", "reject"): ("rejected", MODERATE),
+    ("scheduled", "reject"): ("rejected", MODERATE),
+    ("approved", "schedule"): ("scheduled", MODERATE),
+    ("scheduled", "schedule"): ("scheduled", MODERATE),      # move the time
+    ("approved", "publish"): ("published", MODERATE),
+    ("scheduled", "publish"): ("published", MODERATE),       # due, or "publish now"
+    ("published", "retract"): ("retracted", MODERATE),
+    ("published", "resolve"): ("retracted", MODERATE),
+    ("draft", "archive"): ("archived", ARCHIVE),
+    ("rejected", "archive"): ("archived", ARCHIVE),
     # A published post is retracted (taken down from the channels) before it is archived:
     # an archived notice must not still be live in hundreds of Zalo groups.
-    ("retracted", "archive"): ("archived", BOARD),
+    ("retracted", "archive"): ("archived", MODERATE),
 }
 
 ACTIONS = ("edit", "submit", "approve", "reject", "schedule", "publish", "retract", "resolve",
            "archive")
 
-# Any role that may do the action in some state (to answer 403 before 409).
-ACTION_ROLES = {}
-for (_state, _action), (_to, _roles) in TRANSITIONS.items():
-    ACTION_ROLES.setdefault(_action, set()).update(_roles)
+# Every permission that allows the action in some state (to answer 403 before 409), the
+# first one met in the table first (the one a refusal names).
+ACTION_PERMISSIONS = {}
+for (_state, _action), (_to, _permission) in TRANSITIONS.items():
+    ACTION_PERMISSIONS.setdefault(_action, {})[_permission] = None
 
 STATUS_LABELS = {
     "draft": "bản nháp", "in_review": "đang chờ duyệt", "approved": "đã duyệt",
@@ -146,24 +147,29 @@ def content_authors(post):
 
 def _authorise(post, actor, action):
     """Role, version-independent checks: 403 when this actor may never do this here."""
-    roles = set(actor.get("roles") or ())
-    if not roles & ACTION_ROLES[action]:
-        raise Forbidden(f"Không có quyền {ACTION_LABELS[action]} bài viết / "
-                        f"your roles do not allow '{action}'", {"roles": [action]})
+    actor = Actor.of(actor)
+    if not any(actor.may(p) for p in ACTION_PERMISSIONS[action]):
+        raise Forbidden(f"Không có quyền {ACTION_LABELS[action]} bài viết / your roles do not allow "
+                        f"'{action}'. " + refusal(next(iter(ACTION_PERMISSIONS[action])), actor.roles),
+                        {"roles": [action]})
     step = TRANSITIONS.get((post["status"], action))
     if step is None:
         return None  # state is wrong: a 409, reported after the version check
-    allowed = roles & set(step[1])
-    if not allowed:
+    if not actor.may(step[1]):
         raise Forbidden(f"Không có quyền {ACTION_LABELS[action]} bài viết "
                         f"{STATUS_LABELS[post['status']]} / your roles do not allow "
-                        f"'{action}' on a {post['status']} post", {"roles": [action]})
-    if allowed == {"editor"} and (not actor.get("unit_id") or actor.get("unit_id") != post.get("unit")):
+                        f"'{action}' on a {post['status']} post. " + refusal(step[1], actor.roles),
+                        {"roles": [action]})
+    # Writers act for their own unit; the board and admins for every unit.
+    unit_bound = step[1] == WRITE or (step[1] == ARCHIVE and not actor.may(MODERATE))
+    if unit_bound and not actor.is_admin and (
+            not actor.get("unit_id") or actor.get("unit_id") != post.get("unit")):
         raise Forbidden("Bài viết của đơn vị khác / the post belongs to another unit",
                         {"unit": ["other unit"]})
     if action == "approve" and actor["id"] in content_authors(post):
-        raise Forbidden("Không được tự duyệt bài mình viết hoặc đã sửa / you cannot approve "
-                        "a post you wrote or edited", {"approver": ["own post"]})
+        raise Forbidden("Không được tự duyệt bài mình viết hoặc đã sửa: cần một thành viên Ban kiểm duyệt "
+                        "khác duyệt (nguyên tắc bốn mắt) / you cannot approve a post you wrote or edited: "
+                        "another moderator must approve it (four eyes)", {"approver": ["own post"]})
     return step
 
 
@@ -174,6 +180,11 @@ def _begin(post, actor, now, action, expected_version):
         raise Conflict(f"Bài viết đã thay đổi (phiên bản {post['version']}), hãy tải lại / "
                        f"the post changed (version {post['version']}, you sent {expected_version}); "
                        "reload it", {"version": [f"expected {expected_version}, is {post['version']}"]})
+    if step is None and action == "publish" and post["status"] == "in_review":
+        have, needed = len({a["by"] for a in post.get("approvals", [])}), required_approvals(post["kind"])
+        raise Conflict(f"Bài cần {needed} lượt duyệt của Ban kiểm duyệt trước khi đăng, mới có {have} / "
+                       f"the post needs {needed} approvals before it is published, it has {have}",
+                       {"status": [post["status"]], "approvals": [f"{have}/{needed}"]})
     if step is None:
         raise Conflict(f"Không thể {ACTION_LABELS[action]} bài viết "
                        f"{STATUS_LABELS[post['status']]} / cannot {action} a {post['status']} post",
@@ -184,7 +195,10 @@ def _begin(post, actor, now, action, expected_version):
 def allowed_actions(post, actor):
     """The actions this actor may take on this post now (for the UI's buttons)."""
     result = []
+    approvers = {a["by"] for a in post.get("approvals", [])}
     for action in ACTIONS:
+        if action == "approve" and actor.get("id") in approvers:
+            continue  # approving twice counts once: nothing to offer
         try:
             if _authorise(post, actor, action) is not None:
                 result.append(action)
@@ -394,16 +408,16 @@ def create_draft(actor, now, data, post_id=None):
     """A new draft. data: {kind, title, body?, media?, audience?, channel_overrides?,
     wanted?, unit?}. An editor writes for their own unit; an admin for any unit."""
     now = _aware("now", now)
-    roles = set(actor.get("roles") or ())
-    if not roles & set(TRANSITIONS[(None, "create")][1]):
-        raise Forbidden("Không có quyền viết bài / your roles do not allow writing posts",
-                        {"roles": ["create"]})
+    actor = Actor.of(actor)
+    if not actor.may(WRITE):
+        raise Forbidden("Không có quyền viết bài / your roles do not allow writing posts. "
+                        + refusal(WRITE, actor.roles), {"roles": ["create"]})
     data = dict(data)
     kind = data.pop("kind", None)
     if kind not in KINDS:
         raise InvalidInput("Loại bài viết không hợp lệ / invalid kind", {"kind": [f"one of {', '.join(KINDS)}"]})
     unit = data.pop("unit", None) or actor.get("unit_id")
-    if "admin" not in roles and unit != actor.get("unit_id"):
+    if not actor.is_admin and unit != actor.get("unit_id"):
         raise Forbidden("Chỉ viết bài cho đơn vị mình / you write for your own unit only",
                         {"unit": ["other unit"]})
     if not unit:
@@ -494,6 +508,10 @@ def approve(post, actor, now, audience_summary, expected_version=None, policy=No
         errors = {}
         for problem in problems:
             errors.setdefault(problem["channel_type"] or "audience", []).append(problem["reason"])
+        unfit = sorted({c["id"] for p in problems for c in (audience_summary.get("channels") or {}).get(
+            p["channel_type"], [])})
+        if unfit:  # the one-click fix: leave these out of the audience
+            errors["exclude_channels"] = unfit
         raise InvalidInput("Bài viết chưa phù hợp với các kênh nhận / the post does not fit "
                            "its channels: " + "; ".join(p["reason"] for p in problems), errors)
     approvers = [a["by"] for a in post.get("approvals", [])]
@@ -681,7 +699,8 @@ def render_for_channel(post, channel_type):
 
 def channel_problems(post, audience_summary):
     """Why the post cannot go to the channels its audience resolved to:
-    [{channel_type, code, reason}]. audience_summary: {count, by_type: {type: n}}."""
+    [{channel_type, code, reason}]. audience_summary: {count, by_type: {type: n}, channels?:
+    {type: [{id, name}]}} (the channels, where known, are named in the reason)."""
     summary = audience_summary or {}
     problems = []
     if not summary.get("count"):
@@ -708,8 +727,12 @@ def channel_problems(post, audience_summary):
                     f"{FACEBOOK_MAX} / the text is {len(text)} characters, Facebook takes {FACEBOOK_MAX}")
         elif family == "youtube":
             if not _has_video(post):
-                problem("youtube_no_video", "Kênh YouTube cần một tệp video / a YouTube channel "
-                        "needs a video file")
+                names = [c["name"] for c in (summary.get("channels") or {}).get(channel_type, [])]
+                named = f" ({', '.join(names)})" if names else ""
+                problem("youtube_no_video", f"Kênh YouTube{named} cần một tệp video: thêm video, hoặc bỏ các kênh "
+                        "này khỏi đối tượng nhận (exclude_channels, hay bỏ youtube_channel khỏi channel_types) / "
+                        f"a YouTube channel{named} needs a video file: add a video, or drop these channels from "
+                        "the audience (exclude_channels, or leave youtube_channel out of channel_types)")
             if len(rendered["title"]) > YOUTUBE_TITLE_MAX:
                 problem("youtube_title_too_long", f"Tiêu đề YouTube tối đa {YOUTUBE_TITLE_MAX} ký tự / "
                         f"a YouTube title takes at most {YOUTUBE_TITLE_MAX} characters")

@@ -10,6 +10,7 @@ from datetime import datetime
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
+from contracts.permissions import Actor
 from contracts.rpc import Conflict, InvalidInput, NotFound
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 # The scheduler looks for due posts this often: a post goes out within this + one publish.
 SCHEDULER_SECONDS = 1.0
+UNFIT_CHANNELS_NAMED = 20  # channels named in an approval refused for channels that cannot take the post
 
 
 def view(post, actor=None):
@@ -89,6 +91,21 @@ class PostsService(ServiceBase):
         return public_view(post)
 
     @rpc
+    def work_counts(self, actor):
+        """What waits for this officer (the console's home): posts to review (not yet approved by
+        them), their unit's drafts and rejected posts, and what is scheduled."""
+        actor = Actor.of(actor)
+        counts = {}
+        if actor.may("posts.moderate"):
+            counts["to_review"] = self.store.count({"status": "in_review", "approvals.by": {"$ne": actor["id"]}})
+            counts["scheduled"] = self.store.count({"status": "scheduled"})
+        if actor.may("posts.write"):
+            mine = {} if actor.is_admin else {"unit": actor.get("unit_id")}
+            counts["drafts"] = self.store.count(dict(mine, status="draft"))
+            counts["rejected"] = self.store.count(dict(mine, status="rejected"))
+        return counts
+
+    @rpc
     def wanted_stats(self):
         return self.store.wanted_stats()
 
@@ -106,6 +123,8 @@ class PostsService(ServiceBase):
         self._check_media(changes.get("media", []))
         post = self.store.get(post_id)
         new = domain.edit(post, actor, utcnow(), changes, pick(expected_version, version))
+        if new is not post and "audience" in changes:
+            new.update(self._audience_counts(new))  # the count the board sees follows the audience
         return view(self.store.save(new, post["version"]) if new is not post else post, actor)
 
     @rpc
@@ -122,6 +141,11 @@ class PostsService(ServiceBase):
         post = self.store.get(post_id)
         counts = self._audience_counts(post)
         summary = {"count": counts["audience_count"], "by_type": counts["audience_by_type"]}
+        unfit_types = sorted({p["channel_type"] for p in domain.channel_problems(post, summary) if p["channel_type"]})
+        if unfit_types:  # name the channels that cannot take the post, so the board can leave them out
+            spec = dict(post.get("audience") or {}, channel_types=unfit_types)
+            channels = self.groups.resolve_audience(spec, UNFIT_CHANNELS_NAMED)["channels"] or []
+            summary["channels"] = {t: [c for c in channels if c["type"] == t] for t in unfit_types}
         new = domain.approve(post, actor, utcnow(), summary, pick(expected_version, version))
         if new["version"] == post["version"]:
             return view(post, actor)  # the same moderator approving again counts once

@@ -109,6 +109,9 @@ class PostsStore(Store):
         docs, next_cursor = page(self.db.posts, query, limit, cursor, newest_first=True)
         return [to_post(doc) for doc in docs], next_cursor
 
+    def count(self, query):
+        return self.db.posts.count_documents(query)
+
     def due_posts(self, now, limit=50):
         return [to_post(doc) for doc in self.db.posts.find(
             {"status": "scheduled", "publish_at": {"$lte": now}}, sort=[("publish_at", ASCENDING)], limit=limit)]

@@ -32,6 +32,7 @@ import unicodedata
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timedelta, timezone
 
+from contracts.permissions import Actor
 from contracts.rpc import Conflict, Forbidden, InvalidInput
 # The vocabulary and limits are part of the contract (the gateway validates with them too).
 from contracts.tips import (ANY, ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES, ATTACHMENTS_MAX,  # noqa: F401
@@ -85,11 +86,6 @@ ACTION_FOR_STATUS = {
 SYSTEM_ROLE = "system"
 SYSTEM_ACTOR = {"id": "system", "username": "system", "roles": [SYSTEM_ROLE], "unit_id": None}
 
-# Staff roles that handle tips of their own unit subtree.
-HANDLER_ROLES = ("triage_officer", "unit_operator")
-
-
-
 def _roles(actor):
     return set((actor or {}).get("roles") or ())
 
@@ -97,24 +93,24 @@ def _roles(actor):
 def can_act(actor, tip, in_scope):
     """May this officer change this tip? ``in_scope``: the tip's unit is in the
     officer's unit subtree (computed by the caller, which knows the unit tree)."""
-    roles = _roles(actor)
-    if "admin" in roles or SYSTEM_ROLE in roles:
+    if SYSTEM_ROLE in _roles(actor):
         return True
-    return bool(in_scope) and bool(roles & set(HANDLER_ROLES))
+    actor = Actor.of(actor)
+    return actor.is_admin or (bool(in_scope) and actor.may("tips.handle"))
 
 
 def can_read(actor, tip, in_scope):
     """Auditors read everything (read-only); handlers read their subtree."""
-    roles = _roles(actor)
-    if roles & {"admin", "auditor", SYSTEM_ROLE}:
+    if SYSTEM_ROLE in _roles(actor):
         return True
-    return bool(in_scope) and bool(roles & set(HANDLER_ROLES))
+    actor = Actor.of(actor)
+    return actor.may("tips.read_all") or (bool(in_scope) and actor.may("tips.read"))
 
 
 def can_reveal(actor, tip, in_scope):
     """Who may open the sealed identity: an admin only (with a reason, audited). Nobody
     else ever sees who sent a tip."""
-    return "admin" in _roles(actor)
+    return Actor.of(actor).may("tips.reveal_identity")
 
 
 def status_label(status):

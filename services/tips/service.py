@@ -19,6 +19,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import Timer
 
+from contracts.permissions import Actor, require
 from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
 from contracts.tips import ACCESS_DENIED, CATEGORIES, INTAKE_QUEUE, SOURCES, TipAccessDenied, VaultUnavailable
 from service_runtime import logs
@@ -41,7 +42,6 @@ SUMMARY_CHARS = 200
 DUPLICATES_SHOWN = 3
 FAQ_SUGGESTIONS = 3
 SAVE_ATTEMPTS = 3
-READ_ALL_ROLES = {"admin", "auditor"}
 
 
 # --- dependencies --------------------------------------------------------------------------------
@@ -155,7 +155,12 @@ def with_message_id(tip):
 
 def received_event(tip):
     return ("tips.received", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "source": tip["channel"],
-                              "received_at": jsonable(tip["received_at"])})
+                              "received_at": jsonable(tip["received_at"]), **where(tip)})
+
+
+def where(tip):
+    """What every tips event carries so that units' subscriptions can filter on it."""
+    return {"ward": tip.get("ward"), "category": tip.get("category")}
 
 
 def triaged_event(tip):
@@ -176,12 +181,13 @@ def status_event(before, after):
     return ("tips.status_changed", {"tip_id": after["id"], "tip_code": after["tip_code"],
                                     "from_status": before["status"], "to_status": after["status"],
                                     "reason": after["audit"][-1].get("reason"),
-                                    "merged_into": after.get("merged_into"), "unit_id": after.get("unit_id")})
+                                    "merged_into": after.get("merged_into"), "unit_id": after.get("unit_id"),
+                                    **where(after)})
 
 
 def reply_event(tip, message):
     return ("tips.reply_sent", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "message_id": message["id"],
-                                "source": tip.get("channel", "web"), "text": redact(message["text"])})
+                                "source": tip.get("channel", "web"), "text": redact(message["text"]), **where(tip)})
 
 
 class TipsService(ServiceBase):
@@ -283,10 +289,9 @@ class TipsService(ServiceBase):
         ref = {"in": "vault", "kid": sealed["kid"]} if sealed else None
         for code in codes:
             tip = domain.new_tip(tip_id, code, intake["body"], secret_hash, received_at, ref)
-            events = [received_event(tip)]
             tip, more = self._triage_safely(tip, utcnow())
-            try:
-                tip = self.store.create_tip(tip, sealed, events + more)
+            try:  # received after triage, so that it carries the ward units filter on
+                tip = self.store.create_tip(tip, sealed, [received_event(tip)] + more)
             except CodeTaken:
                 continue
             logs.log(logger, logging.INFO, "tip received", tip_id=tip_id, source=tip["channel"],
@@ -389,7 +394,8 @@ class TipsService(ServiceBase):
             event = ("tips.escalated", {
                 "tip_id": tip["id"], "tip_code": tip["tip_code"], "from_unit_id": previous,
                 "to_unit_id": escalation["to_unit"], "level": level, "urgency": tip.get("urgency"),
-                "due_at": jsonable(domain._as_datetime(tip["received_at"]) + timedelta(seconds=level * window))})
+                "due_at": jsonable(domain._as_datetime(tip["received_at"]) + timedelta(seconds=level * window)),
+                **where(tip)})
             try:
                 self.store.save_tips([(tip, escalated)], [event], extra_filter={"escalation_level": level - 1})
                 logs.log(logger, logging.INFO, "tip escalated", tip_id=tip["id"], escalation_level=level,
@@ -433,11 +439,9 @@ class TipsService(ServiceBase):
     # --- staff: reading ---------------------------------------------------------------------------
     def _scope(self, actor):
         """None: every tip; else the unit ids whose tips this officer sees."""
-        roles = set(actor.get("roles") or ())
-        if roles & READ_ALL_ROLES:
+        actor = Actor.of(actor).require("tips.read")
+        if actor.may("tips.read_all"):
             return None
-        if not roles & set(domain.HANDLER_ROLES):
-            raise Forbidden("Vai trò của bạn không xem được tin báo / your role may not read tips")
         scope = self.groups.scope_of(actor)
         return None if scope is None else set(scope)
 
@@ -446,8 +450,7 @@ class TipsService(ServiceBase):
         tip = self.store.require_tip(tip_id)
         scope = self._scope(actor)
         in_scope = scope is None or tip.get("unit_id") in scope
-        roles = set(actor.get("roles") or ())
-        if "auditor" in roles and "admin" not in roles:
+        if not Actor.of(actor).may("tips.handle"):
             in_scope = False  # auditors read everything and act on nothing
         if not domain.can_read(actor, tip, in_scope):
             raise NotFound("Không tìm thấy tin báo / tip not found")
@@ -652,14 +655,12 @@ class TipsService(ServiceBase):
     # --- routing rules --------------------------------------------------------------------------------
     @rpc
     def get_routing_rules(self, actor):
-        if not set(actor.get("roles") or ()) & READ_ALL_ROLES:
-            raise Forbidden("Chỉ quản trị viên / admin only")
+        require(actor, "routing.read")
         return jsonable(self.store.routing_rules())
 
     @rpc
     def put_routing_rules(self, actor, payload):
-        if "admin" not in (actor.get("roles") or ()):
-            raise Forbidden("Chỉ quản trị viên / admin only")
+        require(actor, "routing.edit")
         data = load(schemas.RoutingRules(), payload or {})
         self.cache.forget("units")  # check against the directory as it is now
         rules = domain.validate_rules(data["rules"], self._units(), CATEGORIES, wards=self._wards()["ids"])
@@ -687,10 +688,21 @@ class TipsService(ServiceBase):
 
     @staticmethod
     def _require_faq_editor(actor):
-        if not set(actor.get("roles") or ()) & {"admin", "triage_officer"}:
-            raise Forbidden("Chỉ quản trị viên hoặc cán bộ tiếp nhận / admin or triage officer only")
+        require(actor, "faq.edit")
 
     # --- stats -------------------------------------------------------------------------------------------
+    @rpc
+    def work_counts(self, actor):
+        """What waits in this officer's scope (the console's home): open tips nobody has taken up
+        yet, open emergencies among them, and those already past their SLA."""
+        scope = self._scope(actor)
+        waiting = {"status": {"$in": [s for s in domain.OPEN_STATUSES if s not in domain.ACKNOWLEDGED_STATUSES]}}
+        if scope is not None:
+            waiting["unit_id"] = {"$in": sorted(scope)}
+        return {"waiting": self.store.count(waiting),
+                "emergency": self.store.count(dict(waiting, urgency="emergency")),
+                "past_sla": self.store.count(dict(waiting, sla_due_at={"$lt": utcnow()}))}
+
     @rpc
     def tip_stats(self, actor, query=None):
         q = load(schemas.StatsQuery(), query or {})

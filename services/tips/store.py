@@ -246,6 +246,9 @@ class TipsStore(Store):
         return list(self.db.reveal_audit.find({"tip_id": tip_id}, sort=[("at", ASCENDING)]))
 
     # --- stats ------------------------------------------------------------------------------------
+    def count(self, query):
+        return self.db.tips.count_documents(query)
+
     def counts_by(self, query, field):
         pipeline = [{"$match": query}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
         return {str(row["_id"]) if row["_id"] is not None else "none": row["n"]

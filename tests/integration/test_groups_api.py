@@ -166,7 +166,11 @@ def test_officers_are_admin_only_and_never_show_passwords(stack):
     assert "kiemduyet3" in text and "password" not in text and "argon2" not in text
     problem(stack.client.get("/api/v1/officers", headers=stack.editor), 403)
     problem(stack.client.post("/api/v1/officers", headers=stack.admin, json={
-        "username": "kiemduyet3", "password": "mat-khau-rat-dai", "roles": ["moderator"]}), 409)
+        "username": "kiemduyet3", "password": "mat-khau-rat-dai", "roles": ["moderator"], "unit_id": "catp"}), 409)
+    # an officer with no unit would act for no unit: refused (admins excepted)
+    no_unit = problem(stack.client.post("/api/v1/officers", headers=stack.admin, json={
+        "username": "x3x", "password": "mat-khau-rat-dai", "roles": ["unit_operator"]}), 422)
+    assert no_unit["errors"] == {"unit_id": ["required"]}
     problem(stack.client.post("/api/v1/officers", headers=stack.admin, json={
         "username": "x1x", "password": "mat-khau-rat-dai", "roles": ["superuser"]}), 422)
     problem(stack.client.post("/api/v1/officers", headers=stack.admin, json={
@@ -275,7 +279,7 @@ def test_import_is_idempotent_and_scoped(stack):
     problem(stack.client.post("/api/v1/channels/import", headers=stack.tan_thanh, data=b"name,colour\nx,y\n",
                               content_type="text/csv"), 422)
     problem(stack.client.post("/api/v1/channels/import", headers=stack.tan_thanh, data=b"<xml/>",
-                              content_type="application/xml"), 422)
+                              content_type="application/xml"), 415)
 
 
 # --- subscriptions ------------------------------------------------------------------------------
@@ -310,3 +314,17 @@ def test_subscriptions_deliver_to_own_channels_and_answer_who_receives(stack):
         {"envelope.type": "groups.subscription_changed"})]
     assert changes == ["created", "deleted"]
     wait_for(lambda: stack.db("groups").outbox.count_documents({"sent_at": None}) == 0, message="outbox drained")
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(stack):
+    client = stack.client
+    assert client.post("/api/v1/officers", headers=stack.admin, json={
+        "username": "khoa.thu", "password": "mat-khau-dung-123", "roles": ["editor"],
+        "unit_id": "doi-tham-muu"}).status_code == 201
+    for _ in range(5):
+        problem(client.post("/api/v1/auth/token", json={"username": "khoa.thu", "password": "doan-sai-mat-khau"}), 401)
+    locked = client.post("/api/v1/auth/token", json={"username": "khoa.thu", "password": "mat-khau-dung-123"})
+    body = problem(locked, 429)
+    assert int(locked.headers["Retry-After"]) > 800 and "khoá" in body["detail"]
+    # other officers are not affected
+    assert login(client, "bientap", DEMO_PASSWORD)

@@ -61,7 +61,7 @@ def stack(module_stack, sandbox):
     module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, sandbox.url)
     channels, cursor = [], None
     while True:
-        page = module_stack.rpc.groups.list_channels({"limit": 500, **({"cursor": cursor} if cursor else {})})
+        page = module_stack.rpc.groups.list_channels(ADMIN, {"limit": 500, **({"cursor": cursor} if cursor else {})})
         channels += page["items"]
         cursor = page["next_cursor"]
         if not cursor:

@@ -126,6 +126,9 @@ def test_web_tip_is_stored_triaged_routed_and_announced_without_the_tipster(stac
     wait_for(lambda: all(e["sent_at"] for e in events_for(stack, tip["id"])), message="events published")
     assigned = events_for(stack, tip["id"], "tips.assigned")[0]["envelope"]["data"]
     assert assigned["unit_id"] == "doi-ma-tuy" and assigned["tip_code"] == receipt["tip_code"]
+    # a unit's subscription to tips.* filtered by ward receives every tips event of its ward
+    for event in events_for(stack, tip["id"]):
+        assert event["envelope"]["data"]["ward"] == "ninh-khanh", event["envelope"]["type"]
     everything = json.dumps([e["envelope"] for e in events_for(stack, tip["id"])], ensure_ascii=False)
     for private in ("0987 654 321", "Trần Thị Báo Tin", "0912 345 678", "35A-123.45"):
         assert private not in everything

@@ -64,3 +64,9 @@ def test_queue_names_match_nameko_service_pool_naming():
         "evt-groups-groups.unit_created--tips.on_unit_created"
     assert ("evt-groups-groups.unit_created--tips.on_unit_created", "groups.events",
             "groups.unit_created") in consumer_queues("groups")
+
+
+def test_every_tips_event_carries_the_ward_and_category_subscriptions_filter_on():
+    from contracts.tips import EVENTS
+    for (event_type, _), schema in EVENTS.items():
+        assert {"ward", "category"} <= set(schema().fields), event_type
