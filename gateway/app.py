@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
-from gateway import auth, errors, metrics
+from gateway import auth, errors, metrics, web
 from gateway.rpc import RpcPool
 from service_runtime import logs
 from service_runtime.config import env, secret
@@ -113,7 +113,8 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 
 def create_app(config=None):
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="web/static", static_url_path="/static",
+                template_folder="web/templates")
     app.json = IsoJSONProvider(app)
     app.config.update(
         API_TITLE="Bình Yên API",
@@ -143,6 +144,7 @@ def create_app(config=None):
         api.register_blueprint(module.blp)
     errors.register(app)  # after Api(): ours replace flask-smorest's JSON error bodies
     metrics.register(app)
+    web.register(app)
 
     @app.before_request
     def correlate_and_check():
@@ -150,7 +152,8 @@ def create_app(config=None):
         logs.set_correlation_id(cid)
         g.correlation_id = cid
         view = app.view_functions.get(request.endpoint)
-        if request.method != "OPTIONS" and getattr(view, "required_permission", None) is not None:
+        if (request.method != "OPTIONS" and request.blueprint != "console"  # the console signs in by cookie
+                and getattr(view, "required_permission", None) is not None):
             auth.authorize(view.required_permission)  # 401/403 before anything in the request is read
         if request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH") and view is not None:
             accepted = getattr(view, "accepted_types", ("application/json",))

@@ -1,0 +1,39 @@
+"""A relay officer on a phone: the posts they must paste into ordinary Zalo groups by hand."""
+import pytest
+
+from tests.e2e.api import Api, published_post, wait_until
+from tests.e2e.conftest import PHONE, check_accessible, sign_in
+
+pytestmark = pytest.mark.integration
+
+
+def test_relay_officer_confirms_a_task_on_a_phone(open_page, web_stack, screenshot_dir):
+    post = published_post(web_stack.url, {"units": ["ca-ninh-khanh"], "channel_types": ["zalo_group_manual"]},
+                          title="Nhắc nhở phòng cháy khu nhà trọ")
+    officer = Api(web_stack.url, "canbo.ninh-khanh")
+    tasks = wait_until(lambda: [t for t in officer.get("/relay-tasks?status=open")["items"]
+                                if t["post_id"] == post["id"]], what="relay tasks for the post")
+
+    page = open_page(PHONE)
+    sign_in(page, "canbo.ninh-khanh", next_path="/console/relay")
+    cards = page.locator("article.task-card")
+    assert cards.count() >= len(tasks)
+    key = tasks[0]["id"].replace(":", "-")
+    first = page.locator(f"#task-{key}")
+    assert "Nhắc nhở phòng cháy khu nhà trọ" in first.locator("textarea").input_value()
+    # nothing on the page is wider than the phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    check_accessible(page, screenshot_dir, "relay-phone")
+
+    # confirming without the permalink says what is missing; with it, the card says done
+    first.get_by_role("button", name="Xác nhận đã đăng").click()
+    assert first.locator("input[name=permalink]").evaluate("e => !e.validity.valid")  # the browser asks first
+    first.get_by_label("Đường dẫn tới tin đã đăng trong nhóm").fill("https://zalo.me/g/nhatro-nk/msg/1001")
+    first.get_by_role("button", name="Xác nhận đã đăng").click()
+    page.locator(f"#task-{key} .notice-ok").wait_for()
+    done = officer.get(f"/relay-tasks/{tasks[0]['id']}")
+    assert done["status"] == "done" and done["permalink"] == "https://zalo.me/g/nhatro-nk/msg/1001"
+
+    # another ward's officer does not see this task
+    other = Api(web_stack.url, "canbo.tan-thanh")
+    assert all(t["post_id"] != post["id"] for t in other.get("/relay-tasks?status=open")["items"])
