@@ -1,7 +1,7 @@
 """The sandbox channel server: plays Facebook Graph, Zalo OpenAPI, YouTube, partner webhooks
 and an SMTP server on this machine, records what it receives, and fails on request.
 
-    python -m sandbox.server --port 8900 --smtp-port 2525
+    python -m sandbox.server --port 8900 --smtp-port 2525 [--gateway-url http://127.0.0.1:8000]
 
 Point the notify service at it:
     FACEBOOK_GRAPH_URL=http://127.0.0.1:8900  ZALO_OPENAPI_URL=http://127.0.0.1:8900
@@ -40,7 +40,18 @@ Control API (JSON):
                             a channel's own settings win over "*", field by field.
     POST /_sandbox/reset    forget configs, expired tokens and everything received
     GET  /_sandbox/received?channel=...&platform=...   {"count", "requests": [...]}
-    GET  /_sandbox/         an HTML page: each channel and what it received
+    POST /_sandbox/citizen/zalo | /_sandbox/citizen/facebook   {"text": "...", "sender": optional}
+                            a citizen writes to the police's Zalo OA or page: the platform's
+                            signed event goes to the gateway's webhook (sandbox/citizen.py);
+                            200 with the gateway's answer and tip_codes, 502 when it failed,
+                            409 when the sandbox lacks the gateway URL or the platform's secret
+    POST /_sandbox/citizen  the same from the HTML form (platform=zalo|facebook, text, sender):
+                            303 back to the page
+    GET  /_sandbox/citizens {"conversations": [{"platform", "sender", "messages": [...]}]}:
+                            what each citizen sent and the police's replies (Zalo OA user
+                            messages, Messenger Send API) that reached them
+    GET  /_sandbox/         an HTML page: the citizens' conversations with a form to write as
+                            one, then each channel and what it received
     GET  /_sandbox/health   {"ok": true}
 
 Tokens are accepted unless configured as expired, and never recorded.
@@ -67,7 +78,11 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 import eventlet  # noqa: E402
 import eventlet.wsgi  # noqa: E402
 
+from sandbox.citizen import (PLATFORM_NAMES, PLATFORMS, Citizens, CitizenError,  # noqa: E402
+                             conversations, read_message)
+
 MAX_RECORDS = 200_000      # kept in memory; the oldest go first
+MAX_CITIZEN_MESSAGES = 10_000
 TEXT_LIMIT = 64 * 1024     # characters of a text body kept in a record
 SECRET_HEADERS = {"authorization", "access_token", "cookie", "proxy-authorization"}
 GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)(/feed)?/?$")
@@ -108,6 +123,7 @@ class SandboxState:
             self.configs = {}
             self.expired_tokens = set()
             self.records = collections.deque(maxlen=MAX_RECORDS)
+            self.citizen_messages = collections.deque(maxlen=MAX_CITIZEN_MESSAGES)
             self.buckets = {}            # channel -> (tokens, updated)
             self.posts = {}              # graph post id -> page id
             self.uploads = {}            # upload id -> snippet/status
@@ -179,6 +195,18 @@ class SandboxState:
             fields.setdefault("at", _now_iso())
             self.records.append(fields)
             return fields["seq"]
+
+    def record_citizen(self, message):
+        """A message a simulated citizen sent, with the gateway's answer."""
+        with self.lock:
+            message = dict(message, seq=next(self.counter), at=_now_iso())
+            self.citizen_messages.append(message)
+            return message
+
+    def conversations(self):
+        with self.lock:
+            citizen_messages, records = list(self.citizen_messages), list(self.records)
+        return conversations(citizen_messages, records)
 
     def received(self, channel=None, platform=None):
         with self.lock:
@@ -318,8 +346,9 @@ class Response:
 
 
 class SandboxApp:
-    def __init__(self, state=None):
+    def __init__(self, state=None, citizens=None):
         self.state = state or SandboxState()
+        self.citizens = citizens or Citizens.from_environment()
 
     def __call__(self, environ, start_response):
         try:
@@ -358,8 +387,9 @@ class SandboxApp:
 
     # --- shared path of every platform call ---------------------------------------------
     def platform_call(self, req, platform, dialect, channel, token, body_summary, succeed,
-                      token_required=True):
-        """Wait the configured latency, decide, answer; record the request with its outcome."""
+                      token_required=True, to_user=False):
+        """Wait the configured latency, decide, answer; record the request with its outcome
+        (`to_user`: a message to one citizen, part of their conversation)."""
         delay = self.state.latency(channel)
         if delay:
             eventlet.sleep(delay)
@@ -373,7 +403,7 @@ class SandboxApp:
             outcome = verdict if isinstance(verdict, str) else "error"
         self.state.record(platform=platform, method=req.method, path=req.path, query=req.safe_query(),
                           channel=channel, headers=req.safe_headers(), body=body_summary,
-                          status=response.status, outcome=outcome)
+                          status=response.status, outcome=outcome, **({"to_user": True} if to_user else {}))
         return response
 
     # --- Facebook Graph ------------------------------------------------------------------------
@@ -438,7 +468,7 @@ class SandboxApp:
 
         summary = body if body is not None else req.body.decode("utf-8", "replace")[:TEXT_LIMIT]
         return self.platform_call(req, "zalo", "zalo", user_id or "?", req.headers.get("access_token"),
-                                  summary, succeed)
+                                  summary, succeed, to_user=True)
 
     # --- Facebook Send API (Messenger) ------------------------------------------------------------
     def graph_send_message(self, req):
@@ -453,7 +483,7 @@ class SandboxApp:
                                                                         "are required"})
             return Response(200, {"recipient_id": recipient, "message_id": f"m_{uuid.uuid4().hex}"})
 
-        return self.platform_call(req, "facebook", "graph", recipient or "?", token, body, succeed)
+        return self.platform_call(req, "facebook", "graph", recipient or "?", token, body, succeed, to_user=True)
 
     # --- YouTube -------------------------------------------------------------------------------
     def youtube_start_upload(self, req):
@@ -537,11 +567,37 @@ class SandboxApp:
         if path == "/_sandbox/received" and req.method == "GET":
             records = self.state.received(req.query.get("channel"), req.query.get("platform"))
             return Response(200, {"count": len(records), "requests": records})
+        if path == "/_sandbox/citizen" or path.startswith("/_sandbox/citizen/"):
+            if req.method != "POST":
+                return Response(405, {"error": "POST a message"}, [("Allow", "POST")])
+            return self.citizen_writes(req, path[len("/_sandbox/citizen/"):] or None)
+        if path == "/_sandbox/citizens" and req.method == "GET":
+            return Response(200, {"conversations": self.state.conversations()})
         if path == "/_sandbox/health":
             return Response(200, {"ok": True})
         if path == "/_sandbox" and req.method == "GET":
             return Response(200, self.html_page(), content_type="text/html; charset=utf-8")
         return Response(404, {"error": f"sandbox: no control route {req.method} {req.path}"})
+
+    def citizen_writes(self, req, platform):
+        """A simulated citizen's message to the gateway's webhook, from JSON or the page's form."""
+        from_form = req.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        body = req.form() if from_form else req.json()
+        try:
+            if platform is None:
+                platform = body.pop("platform", None) if isinstance(body, dict) else None
+            sender, text = read_message(body)
+            message = self.state.record_citizen(self.citizens.send(platform, sender, text))
+        except CitizenError as exc:
+            if from_form:
+                page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Sandbox</title><body>"
+                        f"<p>Không gửi được / not sent: {html.escape(exc.message)}</p>"
+                        f"<p><a href='/_sandbox/#citizens'>Quay lại / back</a></p></body></html>")
+                return Response(exc.status, page, content_type="text/html; charset=utf-8")
+            return Response(exc.status, {"error": exc.message})
+        if from_form:
+            return Response(303, b"", [("Location", "/_sandbox/#citizens")])
+        return Response(200 if 200 <= message["gateway_status"] < 300 else 502, message)
 
     def config_summary(self):
         with self.state.lock:
@@ -563,7 +619,52 @@ class SandboxApp:
                         f"<p>{len(records)} yêu cầu / requests, {ok} thành công / ok</p><ol>{items}</ol>")
         body = "".join(rows) or "<p>Chưa nhận gì / nothing received yet.</p>"
         return ("<!doctype html><html lang='vi'><meta charset='utf-8'><title>Bình Yên sandbox</title>"
-                "<body><h1>Sandbox kênh / channel sandbox</h1>" + body + "</body></html>")
+                "<body><h1>Sandbox kênh / channel sandbox</h1>" + self.citizens_html() +
+                "<h2>Kênh / channels</h2>" + body + "</body></html>")
+
+    def citizens_html(self):
+        """The form to write as a citizen (no JavaScript) and each citizen's conversation."""
+        notes = "".join(
+            f"<p><strong>{html.escape(PLATFORM_NAMES[platform])}</strong>: chưa thiết lập / not set up "
+            f"({html.escape(', '.join(missing))})</p>"
+            for platform in PLATFORMS for missing in [self.citizens.missing(platform)] if missing)
+        buttons = "".join(f"<button type='submit' name='platform' value='{platform}'>Gửi qua / send on "
+                          f"{html.escape(PLATFORM_NAMES[platform])}</button> " for platform in PLATFORMS)
+        form = ("<form method='post' action='/_sandbox/citizen'>"
+                "<p><label>Tin nhắn / message<br><textarea name='text' required rows='3' cols='70' "
+                "maxlength='2000' placeholder='Có người lạ trộm xe máy ở phường Tân Thành / a stranger is "
+                "stealing motorbikes in Tân Thành ward'></textarea></label></p>"
+                "<p><label>Mã người gửi / sender id (tuỳ chọn / optional) <input name='sender' maxlength='64'>"
+                "</label></p><p>" + buttons + "</p></form>")
+        talks = []
+        for talk in self.state.conversations():
+            items = "".join(_conversation_item(m) for m in talk["messages"][-50:])
+            talks.append(f"<h3>{html.escape(PLATFORM_NAMES.get(talk['platform'], talk['platform']))} · "
+                         f"{html.escape(talk['sender'])}</h3><ol>{items}</ol>")
+        return ("<section id='citizens'><h2>Người dân nhắn tin / citizens writing on Zalo and Messenger</h2>"
+                + notes + form + ("".join(talks) or "<p>Chưa có hội thoại / no conversation yet.</p>")
+                + "</section>")
+
+
+def _conversation_item(message):
+    """One line of a citizen's conversation: their message with the gateway's answer, or a reply."""
+    when = f"<small>{html.escape(message['at'])}</small>"
+    if message["from"] == "police":
+        return f"<li><strong>Công an / police</strong> {when}{_message_text(message['text'])}</li>"
+    status, answer = message["gateway_status"], message["gateway_answer"]
+    if 200 <= status < 300 and message["tip_codes"]:
+        outcome = "mã tin báo / tip code " + ", ".join(message["tip_codes"])
+    elif 200 <= status < 300:
+        outcome = "không thành tin báo / not a tip (ignored)"
+    else:
+        outcome = answer.get("detail") or answer.get("title") if isinstance(answer, dict) else answer
+        outcome = f"lỗi / error: {outcome}"
+    return (f"<li><strong>Người dân / citizen</strong> {when}{_message_text(message['text'])}"
+            f"<small>→ {status}: {html.escape(_summary_text(outcome))}</small></li>")
+
+
+def _message_text(text):
+    return f"<div style='white-space: pre-line'>{html.escape(text)}</div>"  # replies are several lines
 
 
 def _summary_text(body, limit=300):
@@ -573,14 +674,14 @@ def _summary_text(body, limit=300):
 
 # --- running it -------------------------------------------------------------------------------
 
-def serve(http_sock, state, smtp_sock=None, pool_size=4000):
+def serve(http_sock, state, smtp_sock=None, pool_size=4000, citizens=None):
     """Serve HTTP (and SMTP) on already-bound green sockets until killed."""
     from sandbox.smtp import serve_smtp
     threads = []
     if smtp_sock is not None:
         threads.append(eventlet.spawn(serve_smtp, smtp_sock, state))
     try:
-        eventlet.wsgi.server(http_sock, SandboxApp(state), custom_pool=eventlet.GreenPool(pool_size),
+        eventlet.wsgi.server(http_sock, SandboxApp(state, citizens), custom_pool=eventlet.GreenPool(pool_size),
                              protocol=SandboxProtocol, log_output=False, keepalive=True, socket_timeout=60)
     finally:
         for thread in threads:
@@ -600,17 +701,19 @@ class SandboxHandle:
         self._thread.join(timeout)
 
 
-def run_in_thread(port=0, smtp_port=0, host="127.0.0.1"):
+def run_in_thread(port=0, smtp_port=0, host="127.0.0.1", gateway_url=None):
     """Start a sandbox in this process (a green thread when eventlet patched threading, as
     in the test suite). Returns (base_url, handle); port 0 picks a free port; smtp_port=None
-    runs no SMTP sink."""
+    runs no SMTP sink; gateway_url (and the platform secrets in the environment) let it play
+    citizens writing to the gateway's webhooks."""
     http_sock = eventlet.listen((host, port), backlog=1024)
     smtp_sock = eventlet.listen((host, smtp_port), backlog=1024) if smtp_port is not None else None
     state = SandboxState()
+    citizens = Citizens.from_environment(gateway_url)
     stop_event = threading.Event()
 
     def run():
-        server = eventlet.spawn(serve, http_sock, state, smtp_sock)
+        server = eventlet.spawn(serve, http_sock, state, smtp_sock, citizens=citizens)
         # Poll rather than block: in an unpatched process this is a real thread whose own
         # eventlet hub must keep turning to serve requests.
         while not stop_event.is_set():
@@ -630,14 +733,17 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--smtp-port", type=int, default=2525, help="SMTP sink port; -1 for none")
+    parser.add_argument("--gateway-url", help="the gateway's base URL, where simulated citizens' Zalo and "
+                        "Messenger messages are posted (default: SANDBOX_GATEWAY_URL)")
     args = parser.parse_args(argv)
+    citizens = Citizens.from_environment(args.gateway_url)
     http_sock = eventlet.listen((args.host, args.port), backlog=4096)
     smtp_sock = eventlet.listen((args.host, args.smtp_port), backlog=1024) if args.smtp_port >= 0 else None
     port = http_sock.getsockname()[1]
     smtp = f" smtp://{args.host}:{smtp_sock.getsockname()[1]}" if smtp_sock is not None else ""
     print(f"sandbox listening on http://{args.host}:{port}{smtp}", flush=True)
     try:
-        serve(http_sock, SandboxState(), smtp_sock)
+        serve(http_sock, SandboxState(), smtp_sock, citizens=citizens)
     except KeyboardInterrupt:
         pass
     return 0

@@ -60,6 +60,12 @@ def local_env():
         "ZALO_OA_TOKEN": lambda: "sandbox-" + secrets.token_urlsafe(24),
         "YOUTUBE_TOKEN": lambda: "sandbox-" + secrets.token_urlsafe(24),
         "PARTNER_WEBHOOK_SECRET": lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        # The Zalo OA and Facebook page webhooks: the sandbox signs citizens' messages with these
+        # as the platforms would, so chat intake works locally.
+        "ZALO_APP_ID": lambda: str(10**17 + secrets.randbelow(9 * 10**17)),  # Zalo app ids are digits
+        "ZALO_OA_SECRET_KEY": lambda: "sandbox-" + secrets.token_urlsafe(24),
+        "FACEBOOK_APP_SECRET": lambda: "sandbox-" + secrets.token_hex(16),
+        "FACEBOOK_VERIFY_TOKEN": lambda: "sandbox-" + secrets.token_urlsafe(16),
         "TIPS_VAULT_KEY": generate_key,
     }
     changed = False
@@ -130,6 +136,7 @@ def main():
     env.setdefault("SMTP_URL", "smtp://127.0.0.1:2525")
     env["PYTHONPATH"] = str(ROOT)
     port = int(env["GATEWAY_PORT"])
+    url = f"http://127.0.0.1:{port}"
     if port_open("127.0.0.1", port):
         sys.exit(f"Port {port} is taken (another `make run`?). Stop it or set GATEWAY_PORT.")
 
@@ -139,8 +146,9 @@ def main():
     commands = {name: [sys.executable, "-m", "service_runtime.run", name] for name in SERVICES}
     commands["gateway"] = [str(BIN / "gunicorn"), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
                            "gateway.wsgi:app"]
+    # The sandbox also plays citizens writing on Zalo and Messenger: it posts to the gateway.
     commands["sandbox"] = [sys.executable, "-m", "sandbox.server", "--port", env["SANDBOX_PORT"],
-                           "--smtp-port", "2525"]
+                           "--smtp-port", "2525", "--gateway-url", url]
     procs = {}
     metrics_ports = {name: 9101 + i for i, name in enumerate(SERVICES)}  # gateway: its own /metrics
     for (name, command), colour in zip(commands.items(), COLOURS):
@@ -170,7 +178,6 @@ def main():
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -191,7 +198,8 @@ def main():
     say(f"demo data: {loaded}")
     say("ready ✔")
     say(f"  API:        {url}/api/v1/openapi.json   (readiness: {url}/readyz)")
-    say(f"  sandbox:    {sandbox_url}/_sandbox/   (what every fanpage, Zalo group and partner received)")
+    say(f"  sandbox:    {sandbox_url}/_sandbox/   (what every fanpage, Zalo group and partner received; "
+        "write there as a citizen on Zalo or Messenger and see the police's replies)")
     say(f"  log in as:  {env['BINHYEN_ADMIN_USERNAME']} / {env['BINHYEN_ADMIN_PASSWORD']}"
         "   (kept in .data/local.env)")
     say(f"  try:        curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' "

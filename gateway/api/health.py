@@ -4,8 +4,9 @@ from flask_smorest import Blueprint
 from kombu import Connection
 from marshmallow import Schema, fields
 
-from gateway.rpc import ServiceUnavailable
+from gateway.api.webhooks import integrations
 from gateway.auth import public
+from gateway.rpc import ServiceUnavailable
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -27,6 +28,10 @@ class Readiness(Schema):
     status = fields.String(required=True, metadata={"description": "ready | unavailable"})
     down = fields.List(fields.String(), required=True, metadata={"description": "what is not ok"})
     checks = fields.Dict(keys=fields.String(), values=fields.Nested(Check), required=True)
+    integrations = fields.Dict(
+        keys=fields.String(), values=fields.String(), required=True,
+        metadata={"description": "platform webhooks (zalo_webhook, facebook_webhook): \"configured\" or "
+                                 "\"not configured\" (off, answering 404); never makes readiness fail"})
 
 
 @blp.route("/healthz")
@@ -49,7 +54,7 @@ def broker_state(amqp_uri):
 @blp.route("/readyz")
 @blp.response(200, Readiness)
 @blp.alt_response(503, schema=Readiness, description="Something is down; the body names it (see Retry-After)")
-@blp.doc(summary="Broker, MongoDB and every service answer in time")
+@blp.doc(summary="Broker, MongoDB and every service answer in time; which webhooks are configured")
 @public
 def readyz():
     checks = {"broker": broker_state(current_app.config["AMQP_URI"])}
@@ -69,7 +74,8 @@ def readyz():
     else:
         checks.update({name: {"ok": False, "error": "broker down"} for name in SERVICES})
     down = sorted(name for name, check in checks.items() if not check["ok"])
-    body = {"status": "ready" if not down else "unavailable", "down": down, "checks": checks}
+    body = {"status": "ready" if not down else "unavailable", "down": down, "checks": checks,
+            "integrations": integrations()}  # an unconfigured webhook is off, not down
     response = jsonify(body)
     if down:
         response.status_code = 503

@@ -15,6 +15,10 @@ far below the web form's.)
 - Facebook page: `GET` verification (hub.mode=subscribe, hub.verify_token ==
   FACEBOOK_VERIFY_TOKEN, answer hub.challenge); `POST` signed with
   `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(FACEBOOK_APP_SECRET, raw body)>`.
+
+A webhook whose variables are not all set is off on this server: 404, which a platform
+does not retry (a 503 would make it deliver again for ever), and /readyz lists it as
+"not configured" without failing readiness.
 """
 import hashlib
 import hmac
@@ -43,8 +47,16 @@ class BadSignature(ServiceError):
 
 
 class NotConfigured(ServiceError):
-    status = 503
-    title = "Chưa cấu hình / Not configured"
+    status = 404  # not 503: nothing will change by delivering again
+    title = "Chưa bật / Not enabled"
+
+
+# Each webhook and the variables (or NAME_FILE) it needs; all of them, or it is off.
+WEBHOOK_SETTINGS = {
+    "zalo_webhook": ("ZALO_APP_ID", "ZALO_OA_SECRET_KEY"),
+    "facebook_webhook": ("FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN"),
+}
+WEBHOOK_NAMES = {"zalo_webhook": "Zalo OA", "facebook_webhook": "Facebook"}
 
 
 class WebhookResult(Schema):
@@ -81,11 +93,33 @@ def facebook_signature_ok(header, app_secret, raw_body):
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def configured(*names):
-    values = [secret(name) for name in names]
-    if not all(values):
-        logger.error("webhook not configured: set %s", ", ".join(names))
-        raise NotConfigured("Kênh này chưa được cấu hình / this webhook is not configured")
+def webhook_secrets(webhook):
+    """The webhook's settings by name, or None when any is missing (or its file unreadable)."""
+    values = {}
+    for name in WEBHOOK_SETTINGS[webhook]:
+        try:
+            values[name] = secret(name)
+        except OSError as exc:
+            logger.error("%s: cannot read %s_FILE (%s)", webhook, name, type(exc).__name__)
+            return None
+    return values if all(values.values()) else None
+
+
+def integrations():
+    """/readyz's view of the webhooks: "configured" or "not configured" each."""
+    return {webhook: "configured" if webhook_secrets(webhook) else "not configured"
+            for webhook in WEBHOOK_SETTINGS}
+
+
+def configured(webhook):
+    """The webhook's settings, or 404 when it is not enabled on this server."""
+    values = webhook_secrets(webhook)
+    if values is None:
+        logger.warning("%s is off (answers 404): set %s to enable it", webhook,
+                       " and ".join(WEBHOOK_SETTINGS[webhook]))
+        name = WEBHOOK_NAMES[webhook]
+        raise NotConfigured(f"Webhook {name} chưa được bật trên máy chủ này / "
+                            f"the {name} webhook is not enabled on this server")
     return values
 
 
@@ -123,12 +157,17 @@ def submit(source, text, message_id, sender_id, result):
     result["tip_codes"].append(receipt["tip_code"])
 
 
+NOT_ENABLED_DOC = ("This webhook is not enabled on this server (its variables are not set): "
+                   "not retryable; /readyz lists it under integrations as not configured")
+
+
 # --- Zalo OA ---------------------------------------------------------------------------------------
 
 @blp.route("/zalo", methods=["POST"])
 @blp.response(200, WebhookResult)
 @blp.alt_response(**problem_doc(401, "Missing or forged X-ZEvent-Signature"))
-@blp.alt_response(**problem_doc(503, "Not configured, or the tip could not be stored yet: deliver again"))
+@blp.alt_response(**problem_doc(404, NOT_ENABLED_DOC))
+@blp.alt_response(**problem_doc(503, "The tip could not be stored yet: deliver again (Retry-After)"))
 @blp.doc(summary="Zalo OA events (user_send_text becomes a tip)", security=[],
          parameters=[{"in": "header", "name": "X-ZEvent-Signature", "required": True,
                       "schema": {"type": "string"}, "description": "mac=<hex>"}],
@@ -136,7 +175,8 @@ def submit(source, text, message_id, sender_id, result):
 @public
 @accepts("*")
 def zalo():
-    app_id, oa_secret_key = configured("ZALO_APP_ID", "ZALO_OA_SECRET_KEY")
+    settings = configured("zalo_webhook")
+    app_id, oa_secret_key = settings["ZALO_APP_ID"], settings["ZALO_OA_SECRET_KEY"]
     raw = request.get_data()
     ok = zalo_signature_ok(request.headers.get("X-ZEvent-Signature"), app_id, raw, raw_timestamp(raw),
                            oa_secret_key)
@@ -163,10 +203,11 @@ class FacebookVerification(Schema):
 @blp.arguments(FacebookVerification, location="query")
 @blp.response(200, description="hub.challenge, echoed as text/plain")
 @blp.alt_response(**problem_doc(403, "Wrong verify token"))
+@blp.alt_response(**problem_doc(404, NOT_ENABLED_DOC))
 @blp.doc(summary="Facebook webhook verification", security=[])
 @public
 def facebook_verify(query):
-    (verify_token,) = configured("FACEBOOK_VERIFY_TOKEN")
+    verify_token = configured("facebook_webhook")["FACEBOOK_VERIFY_TOKEN"]
     if query["mode"] != "subscribe" or not hmac.compare_digest(query["verify_token"].encode(),
                                                                verify_token.encode()):
         raise Forbidden("Mã xác minh không đúng / wrong verify token")
@@ -176,7 +217,8 @@ def facebook_verify(query):
 @blp.route("/facebook", methods=["POST"])
 @blp.response(200, WebhookResult)
 @blp.alt_response(**problem_doc(401, "Missing or forged X-Hub-Signature-256"))
-@blp.alt_response(**problem_doc(503, "Not configured, or the tip could not be stored yet: deliver again"))
+@blp.alt_response(**problem_doc(404, NOT_ENABLED_DOC))
+@blp.alt_response(**problem_doc(503, "The tip could not be stored yet: deliver again (Retry-After)"))
 @blp.doc(summary="Facebook page messaging events (text messages become tips)", security=[],
          parameters=[{"in": "header", "name": "X-Hub-Signature-256", "required": True,
                       "schema": {"type": "string"}, "description": "sha256=<hex>"}],
@@ -184,7 +226,7 @@ def facebook_verify(query):
 @public
 @accepts("*")
 def facebook():
-    (app_secret,) = configured("FACEBOOK_APP_SECRET")
+    app_secret = configured("facebook_webhook")["FACEBOOK_APP_SECRET"]
     event = signed_json(facebook_signature_ok(request.headers.get("X-Hub-Signature-256"), app_secret,
                                               request.get_data()))
     result = {"received": 0, "ignored": 0, "tip_codes": []}

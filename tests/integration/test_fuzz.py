@@ -40,7 +40,7 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
 SEED = int(os.environ.get("FUZZ_SEED", "20240607"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ENV = {
-    # The webhooks are configured, so the fuzzer reaches their signature checks (not 503).
+    # The webhooks are configured, so the fuzzer reaches their signature checks (not the 404 of a webhook that is off).
     "ZALO_APP_ID": "4321987650", "ZALO_OA_SECRET_KEY": "zalo-oa-secret-for-fuzz",
     "FACEBOOK_APP_SECRET": "facebook-app-secret-for-fuzz", "FACEBOOK_VERIFY_TOKEN": "fb-verify-for-fuzz",
 }

@@ -76,7 +76,13 @@ def test_forged_or_expired_tokens_are_refused(gateway, token):
     is_problem(gateway.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
 
 
-def test_readyz_is_green_only_when_every_service_answers(run_services, gateway):
+WEBHOOK_VARIABLES = ("ZALO_APP_ID", "ZALO_OA_SECRET_KEY", "FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN")
+
+
+def test_readyz_is_green_only_when_every_service_answers(run_services, gateway, monkeypatch):
+    for name in WEBHOOK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
     run_services("groups", "tips")
     response = gateway.get("/readyz")
     assert response.status_code == 503 and response.headers["Retry-After"]
@@ -85,7 +91,44 @@ def test_readyz_is_green_only_when_every_service_answers(run_services, gateway):
     response = gateway.get("/readyz")
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["checks"]["groups"]["mongodb"]["ok"] is True
+    # Webhooks nobody configured are off, which is not an outage: listed, never in "down".
+    assert response.get_json()["integrations"] == {"zalo_webhook": "not configured",
+                                                   "facebook_webhook": "not configured"}
+    monkeypatch.setenv("FACEBOOK_APP_SECRET", "app-secret-for-tests")
+    monkeypatch.setenv("FACEBOOK_VERIFY_TOKEN", "verify-token-for-tests")
+    response = gateway.get("/readyz")
+    assert response.status_code == 200 and response.get_json()["integrations"] == {
+        "zalo_webhook": "not configured", "facebook_webhook": "configured"}
+    assert "app-secret-for-tests" not in response.get_data(as_text=True)
     assert gateway.get("/healthz").status_code == 200
+
+
+def test_a_webhook_that_is_not_configured_answers_404_which_platforms_do_not_retry(monkeypatch, caplog):
+    from gateway.app import create_app
+    from tests.conftest import free_port
+    for name in WEBHOOK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
+    monkeypatch.setenv("ZALO_APP_ID", "4321987650")  # half of Zalo's settings: still off
+    client = create_app({"AMQP_URI": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+                         "JWT_SECRET": JWT_SECRET}).test_client()
+    answers = [client.post("/api/v1/webhooks/zalo", data=b'{"event_name": "user_send_text"}',
+                           headers={"X-ZEvent-Signature": "mac=00"}, content_type="application/json"),
+               client.post("/api/v1/webhooks/facebook", data=b'{"object": "page", "entry": []}',
+                           headers={"X-Hub-Signature-256": "sha256=00"}, content_type="application/json"),
+               client.get("/api/v1/webhooks/facebook?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1")]
+    for response in answers:
+        body = is_problem(response, 404)
+        assert "Retry-After" not in response.headers
+        assert "chưa được bật" in body["detail"] and "not enabled on this server" in body["detail"]
+    # The log says what to set, never a value.
+    assert "ZALO_APP_ID and ZALO_OA_SECRET_KEY" in caplog.text
+    assert "FACEBOOK_APP_SECRET and FACEBOOK_VERIFY_TOKEN" in caplog.text
+    assert "4321987650" not in caplog.text
+    spec = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, method in [("/api/v1/webhooks/zalo", "post"), ("/api/v1/webhooks/facebook", "post"),
+                         ("/api/v1/webhooks/facebook", "get")]:
+        assert "404" in spec[path][method]["responses"], (path, method)
 
 
 def test_broker_outage_gives_503_with_retry_after_not_a_hang():

@@ -184,11 +184,12 @@ def _variables_the_code_reads():
             for args in configured.findall(text):
                 names.update(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", args))
     # Variables named through tables rather than literals.
+    from gateway.api.webhooks import WEBHOOK_SETTINGS
     from services.notify.domain import RATE_LIMITS
     from services.notify.engine import SETTINGS
     from services.tips.domain import SLA_ENV
     from services.tips.vault import ENV_KEY, ENV_OLD_KEYS
-    names.update(SETTINGS, SLA_ENV.values(), (ENV_KEY, ENV_OLD_KEYS))
+    names.update(SETTINGS, SLA_ENV.values(), (ENV_KEY, ENV_OLD_KEYS), *WEBHOOK_SETTINGS.values())
     for channel_type in RATE_LIMITS:
         names.update({f"RATE_{channel_type.upper()}", f"RATE_{channel_type.upper()}_BURST"})
     nameko_yaml = (ROOT / "config" / "nameko.yaml").read_text(encoding="utf-8")
