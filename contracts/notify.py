@@ -8,7 +8,12 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "retry_wait", "reauth_wait", 
 RELAY_TASK_STATUSES = ("open", "overdue", "done", "cancelled")
 RELAY_PURPOSES = ("post", "take_down")
 # What a post's delivery summary counts per channel type (notify.publication_progress).
-SUMMARY_COUNTERS = ("sent", "failed", "pending", "relay_open", "cancelled", "retracted")
+# take_down_pending: sent, the post since retracted, and an officer's take-down task still open
+# (the message is still in the group); retracted counts only what is really gone.
+SUMMARY_COUNTERS = ("sent", "failed", "pending", "relay_open", "cancelled", "retracted", "take_down_pending")
+# Counters of deliveries that are, or may yet be, on a platform. A retracted post is gone
+# everywhere only when every one of them is zero for every channel type.
+STILL_OUT_COUNTERS = ("sent", "pending", "relay_open", "take_down_pending")
 
 # Events a unit may receive through a subscription (groups decides who, notify delivers).
 # Not tips.received (before triage and redaction) nor tips.reply_sent (for the tipster only);

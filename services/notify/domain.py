@@ -534,7 +534,7 @@ def summarise(rows, post_id):
 # What the post's summary counts: each delivery status falls in one counter.
 SUMMARY_COUNTER_OF = {"pending": "pending", "sending": "pending", "retry_wait": "pending", "sent": "sent",
                       "relay_pending": "relay_open", "failed": "failed", "dead": "failed", "reauth_wait": "failed",
-                      "cancelled": "cancelled", "retract_pending": "retracted", "retracted": "retracted"}
+                      "cancelled": "cancelled", "retract_pending": "take_down_pending", "retracted": "retracted"}
 assert set(SUMMARY_COUNTER_OF.values()) == set(SUMMARY_COUNTERS)
 
 

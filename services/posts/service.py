@@ -26,6 +26,8 @@ SCHEDULER_SECONDS = 1.0
 def view(post, actor=None):
     shown = {key: value for key, value in post.items() if key not in ("history", "summary_as_of")}
     shown["required_approvals"] = domain.required_approvals(post["kind"])
+    shown["retracted_everywhere"] = (domain.retracted_everywhere(post.get("delivery_summary"))
+                                     if post.get("retraction_reason") else None)
     if actor is not None:
         shown["allowed_actions"] = domain.allowed_actions(post, actor)
     return shown

@@ -220,11 +220,16 @@ def test_publication_progress_counts_each_delivery_once_by_its_current_status():
             {"channel_type": "zalo_oa_group", "status": "dead"},
             {"channel_type": "zalo_group_manual", "status": "relay_pending"},
             {"channel_type": "zalo_group_manual", "status": "cancelled"},
-            {"channel_type": "webhook", "status": "retracted"}]
+            {"channel_type": "webhook", "status": "retracted"},
+            {"channel_type": "zalo_oa_group", "status": "retract_pending"},    # take-down task open
+            {"channel_type": "zalo_oa_group", "status": "retracted"}]          # take-down confirmed
     progress = domain.publication_progress(rows, "pub-1", "post-1", "2026-11-29T01:00:00+00:00")
-    assert progress["total"] == 8 and progress["open"] == 2
+    assert progress["total"] == 10 and progress["open"] == 2
     assert progress["by_channel_type"]["facebook_page"] == {"sent": 1, "failed": 1, "pending": 0, "relay_open": 0,
-                                                            "cancelled": 0, "retracted": 0}
+                                                            "cancelled": 0, "retracted": 0, "take_down_pending": 0}
+    # a message still in the group is not counted as retracted
+    assert progress["by_channel_type"]["zalo_oa_group"]["take_down_pending"] == 1
+    assert progress["by_channel_type"]["zalo_oa_group"]["retracted"] == 1
     assert progress["by_channel_type"]["zalo_oa_group"]["pending"] == 2
     assert progress["by_channel_type"]["zalo_oa_group"]["failed"] == 1
     assert progress["by_channel_type"]["zalo_group_manual"]["relay_open"] == 1
