@@ -155,6 +155,13 @@ class RelayTaskQuery(PageQuery):
     all = fields.Boolean(load_default=False, metadata={"description": "every officer's tasks (admin, moderator)"})
     status = fields.String(validate=validate.OneOf(RELAY_TASK_STATUSES))
     purpose = fields.String(validate=validate.OneOf(RELAY_PURPOSES))
+    post_id = fields.String(validate=validate.Length(1, 100), metadata={"description": "one post's tasks"})
+
+
+class TaskOfficer(Schema):
+    id = fields.String(required=True)
+    username = fields.String(allow_none=True, metadata={"description": "what the officer logs in with"})
+    full_name = fields.String(allow_none=True)
 
 
 class RelayTask(Schema):
@@ -168,10 +175,20 @@ class RelayTask(Schema):
     channel_type = fields.String(required=True)
     channel_name = fields.String(allow_none=True)
     group_id = fields.String(allow_none=True, metadata={"description": "the Zalo group (external id)"})
-    officer_id = fields.String(allow_none=True)
+    officer_id = fields.String(allow_none=True, metadata={"description": "the officer who does it; null: the "
+                                                                        "unit's officers (unit_officers)"})
+    officer_username = fields.String(allow_none=True)
+    officer_name = fields.String(allow_none=True, metadata={"description": "full name"})
+    unit_officers = fields.List(fields.Nested(TaskOfficer), metadata={
+        "description": "a task with no named officer (an OA group): the unit's operators, who do it"})
     unit_id = fields.String(allow_none=True)
-    text = fields.String(allow_none=True, metadata={"description": "what to post (purpose post)"})
-    external_id = fields.String(allow_none=True, metadata={"description": "what to take down (purpose take_down)"})
+    post_title = fields.String(allow_none=True)
+    text = fields.String(allow_none=True, metadata={"description": "what to post (purpose post); what was "
+                                                                  "posted, to find and delete (take_down)"})
+    external_id = fields.String(allow_none=True, metadata={"description": "the platform's id of the message to "
+                                                                         "take down (purpose take_down)"})
+    sent_at = fields.String(allow_none=True, metadata={"description": "when the message to take down was "
+                                                                     "sent (purpose take_down)"})
     created_at = fields.String(required=True)
     remind_at = fields.String(allow_none=True)
     overdue_at = fields.String(allow_none=True)

@@ -235,7 +235,8 @@ class DeliveryEngine(DependencyProvider):
             backoff_base=self.settings["DELIVERY_BACKOFF_BASE_SECONDS"],
             backoff_cap=self.settings["DELIVERY_BACKOFF_CAP_SECONDS"])
         if relay_required:
-            result["relay_text"] = message["text"]
+            result["relay_message"] = {"text": message["text"], "title": message["title"]}
+            result["relay_officers"] = publication.get("relay_officers")
         return result
 
     def _pace(self, channel, max_wait=None):
@@ -384,6 +385,10 @@ class DeliveryEngine(DependencyProvider):
         gets the retraction event; e-mail is only marked."""
         channel = delivery["channel"]
         remind = self.settings["RELAY_REMIND_SECONDS"]
+        publication = self._publication(delivery["publication_id"]) or {"kind": "event"}
+        # a take-down task shows what was sent and who takes it down
+        take_down = {"message": domain.message_for(channel, publication),
+                     "relay_officers": publication.get("relay_officers")}
         action = domain.retraction_for(channel["type"])
         if channel.get("delivery") == "manual_relay":
             action = "take_down_task"
@@ -403,11 +408,11 @@ class DeliveryEngine(DependencyProvider):
                         eventlet.sleep(min(10.0, exc.retry_after or 0.5 * 2 ** attempt))
                         continue
                     self.store.request_take_down(delivery, remind, note=f"Xoá qua API không được / API delete "
-                                                                        f"failed: {exc.message}"[:1000])
+                                                                        f"failed: {exc.message}"[:1000], **take_down)
                     return "take_down_task"
             action = "take_down_task"
         if action == "take_down_task":
-            self.store.request_take_down(delivery, remind)
+            self.store.request_take_down(delivery, remind, **take_down)
             return "take_down_task"
         if action == "notify_partner":
             notice_publication_id = notice_publication_id or (

@@ -3,6 +3,7 @@
 The work itself is done by the DeliveryEngine (services/notify/engine.py); these entrypoints
 turn events into deliveries and answer the API.
 """
+import logging
 import uuid
 
 from nameko.rpc import RpcProxy
@@ -10,12 +11,15 @@ from nameko.timer import timer
 
 from contracts.notify import ALERT_EVENT, DeliveryQuery, RelayConfirm, RelayTaskQuery
 from contracts.rpc import Forbidden, InvalidInput
+from service_runtime import logs
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
 from services.notify import domain
 from services.notify.engine import DeliveryEngine
 from services.notify.store import NotifyStore, delivery_view, iso, relay_task_view
+
+logger = logging.getLogger(__name__)
 
 BOARD = {"admin", "moderator"}
 ALERT_DIGEST_LINES = 20
@@ -49,6 +53,7 @@ class NotifyService(ServiceBase):
         data = event["data"]
         audience = self.groups.resolve_audience(data["audience"], None)
         publication = post_publication(event)
+        publication["relay_officers"] = self._relay_officers(audience["channels"])
         self.store.save_publication(publication)
         self.store.save_audience_snapshot(publication["_id"], data["post_id"], data["audience"], audience)
         self.engine.fan_out(publication, audience["channels"])
@@ -112,10 +117,25 @@ class NotifyService(ServiceBase):
         self.store.save_publication(publication)
         self.engine.fan_out(publication, [channel])
 
+    def _relay_officers(self, channels, retractable=True):
+        """Names of the officers this publication's relay and take-down tasks go to, asked of
+        groups once here (never per task). Without them (groups older than this call, or it
+        failed) tasks still name the officer's id."""
+        officer_ids, unit_ids = domain.task_people_needed(channels, retractable)
+        if not officer_ids and not unit_ids:
+            return None
+        try:
+            return self.groups.relay_officers(sorted(officer_ids), sorted(unit_ids))
+        except Exception as exc:
+            logs.log(logger, logging.WARNING, "relay officers' names unavailable; tasks name ids only",
+                     error=type(exc).__name__)
+            return None
+
     def _deliver_to_subscribers(self, event):
         recipients = self.groups.recipients_for(event["type"], event["data"])
         if recipients:
             publication = event_publication(event)
+            publication["relay_officers"] = self._relay_officers([r["channel"] for r in recipients], False)
             self.store.save_publication(publication)
             self.engine.fan_out(publication, [r["channel"] for r in recipients])
 
@@ -178,7 +198,8 @@ class NotifyService(ServiceBase):
     @rpc
     def retry_delivery(self, actor, delivery_id):
         if not BOARD & set(actor.get("roles") or ()):
-            raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên / moderators and admins only")
+            raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên được gửi lại: hãy báo họ mã lượt gửi này / "
+                            "only moderators and admins may retry: tell them this delivery's id")
         doc = self.store.reopen(delivery_id, actor["id"])
         self.engine.touch(doc["publication_id"], doc.get("post_id"))
         self.engine.wake()
@@ -200,7 +221,7 @@ class NotifyService(ServiceBase):
     @rpc
     def list_relay_tasks(self, actor, query=None):
         q = load(RelayTaskQuery(), query or {})
-        filters = {key: q[key] for key in ("status", "purpose") if key in q}
+        filters = {key: q[key] for key in ("status", "purpose", "post_id") if key in q}
         if q["all"]:
             if not BOARD & set(actor.get("roles") or ()):
                 raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên xem được mọi nhiệm vụ / "

@@ -59,10 +59,12 @@ def delivery_view(doc, with_attempts=False):
 
 def relay_task_view(doc):
     view = {key: doc.get(key) for key in ("purpose", "status", "delivery_id", "publication_id", "post_id",
-                                          "channel_id", "channel_type", "channel_name", "group_id", "officer_id",
-                                          "unit_id", "text", "external_id", "permalink", "confirmed_by")}
+                                          "post_title", "channel_id", "channel_type", "channel_name", "group_id",
+                                          "officer_id", "officer_username", "officer_name", "unit_id", "text",
+                                          "external_id", "permalink", "confirmed_by")}
     view["id"] = doc["_id"]
-    for key in ("created_at", "remind_at", "overdue_at", "reminded_at", "confirmed_at"):
+    view["unit_officers"] = doc.get("unit_officers") or []
+    for key in ("created_at", "remind_at", "overdue_at", "reminded_at", "confirmed_at", "sent_at"):
         view[key] = iso(doc.get(key))
     return view
 
@@ -95,6 +97,7 @@ class NotifyStore(Store):
             IndexModel([("unit_id", ASCENDING), ("status", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("remind_at", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("overdue_at", ASCENDING)]),
+            IndexModel([("post_id", ASCENDING)]),   # a post's tasks (the delivery monitor)
         ],
         "audience_snapshots": [IndexModel([("post_id", ASCENDING)])],
         "publications": [IndexModel([("post_id", ASCENDING)])],
@@ -219,7 +222,7 @@ class NotifyStore(Store):
         if status == "relay_pending":
             changes["relay_task_id"] = after["relay_task_id"] = f"{doc['_id']}:post"
             task, event, alert = self._relay_task(after, after["relay_task_id"], "post", relay_remind_seconds,
-                                                 text=result.get("relay_text"))
+                                                 result.get("relay_message"), result.get("relay_officers"))
             effects += [self._effect("relay_tasks", task), self._event_effect(*event),
                         self._effect("alerts", alert)]
         elif status in domain.OUTCOME_EVENTS:
@@ -293,20 +296,27 @@ class NotifyStore(Store):
         self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$unset": {"retract_requested": ""}})
         return delivery["status"] == "sent"
 
-    def _relay_task(self, delivery, task_id, purpose, remind_seconds, text=None):
-        """(relay task, its notify.relay_task_created event, the officer's alert) for a delivery."""
+    def _relay_task(self, delivery, task_id, purpose, remind_seconds, message=None, relay_officers=None):
+        """(relay task, its notify.relay_task_created event, the officer's alert) for a delivery.
+
+        The task says what to post, or what to delete (the post's title and text as sent, when,
+        in which group, the platform's message id), and who does it. `message` ({text, title})
+        and `relay_officers` (the names groups gave at publication) come from the engine's
+        cached publication; without them the publication is read here."""
         now = utcnow()
         channel = delivery.get("channel") or {}
         remind_at, overdue_at = domain.relay_deadlines(now, remind_seconds)
-        if purpose == "post" and text is None:
-            text = domain.message_for(channel, self.get_publication(delivery["publication_id"]) or
-                                      {"kind": "event"})["text"]
+        if message is None:
+            publication = self.get_publication(delivery["publication_id"]) or {"kind": "event"}
+            message = domain.message_for(channel, publication)
+            relay_officers = relay_officers or publication.get("relay_officers")
         task = {"_id": task_id, "purpose": purpose, "status": "open", "delivery_id": delivery["_id"],
                 "publication_id": delivery["publication_id"], "post_id": delivery.get("post_id"),
-                "channel_id": delivery["channel_id"], "channel_type": delivery["channel_type"],
-                "channel_name": channel.get("name"), "group_id": channel.get("external_id"),
-                "officer_id": channel.get("relay_officer_id"), "unit_id": channel.get("unit_id"),
-                "text": text if purpose == "post" else None,
+                "post_title": message.get("title"), "channel_id": delivery["channel_id"],
+                "channel_type": delivery["channel_type"], "channel_name": channel.get("name"),
+                "group_id": channel.get("external_id"), "unit_id": channel.get("unit_id"),
+                **domain.task_assignee(channel, relay_officers), "text": message.get("text"),
+                "sent_at": delivery.get("sent_at") if purpose == "take_down" else None,
                 "external_id": delivery.get("external_id") if purpose == "take_down" else None,
                 "created_at": now, "remind_at": remind_at, "overdue_at": overdue_at, "reminded_at": None}
         event = ("notify.relay_task_created", {
@@ -315,7 +325,8 @@ class NotifyStore(Store):
             "channel_type": delivery["channel_type"], "officer_id": task["officer_id"], "purpose": purpose,
             "unit_id": task["unit_id"], "due_at": iso(overdue_at)})
         kind = "relay_task" if purpose == "post" else "take_down_task"
-        alert = self._alert_doc(kind, task["unit_id"], domain.alert_text(kind, channel=task["channel_name"]),
+        alert = self._alert_doc(kind, task["unit_id"], domain.alert_text(kind, task, channel=task["channel_name"],
+                                                                         title=task["post_title"]),
                                 officer_id=task["officer_id"], delivery_id=delivery["_id"], relay_task_id=task_id,
                                 post_id=delivery.get("post_id"))
         return task, event, alert
@@ -353,8 +364,8 @@ class NotifyStore(Store):
         try:
             status = domain.reopen(doc["status"])
         except domain.IllegalTransition:
-            raise Conflict(f"Chỉ gửi lại được lượt gửi hỏng hoặc chờ cấp lại mã (đang là '{doc['status']}') / "
-                           f"only a failed, dead or reauth-waiting delivery can be retried (it is {doc['status']})",
+            # says what to do instead: wait, confirm the relay task, publish again...
+            raise Conflict(f"Không gửi lại được / cannot retry ({doc['status']}): {domain.not_retryable_reason(doc)}",
                            {"status": [doc["status"]]})
         now = utcnow()
         after = self.db.deliveries.find_one_and_update(
@@ -399,7 +410,7 @@ class NotifyStore(Store):
              "$push": {"attempts": {"at": now, "outcome": "retracted", "error_class": None, "error": note,
                                     "duration_ms": duration_ms}}})
 
-    def request_take_down(self, delivery, remind_seconds, note=None):
+    def request_take_down(self, delivery, remind_seconds, note=None, message=None, relay_officers=None):
         """A sent delivery with no delete API: a take-down task for its officer or unit."""
         def write(session):
             now = utcnow()
@@ -412,7 +423,8 @@ class NotifyStore(Store):
                                         "error": note, "duration_ms": None}}},
                 session=session, return_document=ReturnDocument.AFTER)
             if after is not None:
-                task, event, alert = self._relay_task(after, task_id, "take_down", remind_seconds)
+                task, event, alert = self._relay_task(after, task_id, "take_down", remind_seconds, message,
+                                                      relay_officers)
                 self.db.relay_tasks.insert_one(task, session=session)
                 self.db.alerts.insert_one(alert, session=session)
                 self.emit(session, *event)
@@ -469,7 +481,7 @@ class NotifyStore(Store):
             if result.modified_count:
                 self._alert(session, "relay_reminder", unit_id=task.get("unit_id"), officer_id=task.get("officer_id"),
                             relay_task_id=task["_id"], delivery_id=task["delivery_id"], post_id=task.get("post_id"),
-                            text=domain.alert_text("relay_reminder", channel=task.get("channel_name")))
+                            text=domain.alert_text("relay_reminder", task, channel=task.get("channel_name")))
         self.atomic(write)
 
     def due_overdue(self, now, limit=100):
@@ -488,7 +500,7 @@ class NotifyStore(Store):
                 | {"relay_task_id": task["_id"], "created_at": iso(task["created_at"])})
             self._alert(session, "relay_overdue", unit_id=task.get("unit_id"), officer_id=None,
                         relay_task_id=task["_id"], delivery_id=task["delivery_id"], post_id=task.get("post_id"),
-                        text=domain.alert_text("relay_overdue", channel=task.get("channel_name")))
+                        text=domain.alert_text("relay_overdue", task, channel=task.get("channel_name")))
         self.atomic(write)
 
     # --- alerts ------------------------------------------------------------------------------

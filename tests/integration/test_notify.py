@@ -338,6 +338,9 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     task = next(t for t in mine if t["delivery_id"] == found[first["id"]]["_id"])
     assert task["status"] == "open" and task["group_id"] == first["external_id"]
     assert all(t["officer_id"] == first["relay_officer_id"] for t in mine)
+    # named as the officer logs in, with their full name (the id is a slug of the username)
+    assert task["officer_username"] == f"canbo.{first['ward']}" and task["officer_name"].startswith("Cán bộ ")
+    assert task["post_title"] == "Cảnh báo lừa đảo qua mạng" and "không chuyển tiền" in task["text"]
     assert stack.client.get("/api/v1/relay-tasks?all=true", headers=officer).status_code == 403
     assert len(stack.client.get("/api/v1/relay-tasks?all=true&limit=500",
                                 headers=stack.moderator).get_json()["items"]) >= 2
@@ -394,9 +397,16 @@ def test_retraction_takes_down_what_was_sent_and_cancels_the_rest(stack, sandbox
     # Facebook: the post deleted through Graph
     delete, = [r for r in received(sandbox, page) if r["method"] == "DELETE"]
     assert delete["body"]["post_id"] == found[page["id"]]["external_id"]
-    # Zalo OA group: no delete API, so a take-down task for the unit
+    # Zalo OA group: no delete API, so a take-down task for the unit's operators, saying what to delete
     takedown = stack.db("notify").relay_tasks.find_one({"delivery_id": found[zalo["id"]]["_id"], "purpose": "take_down"})
     assert takedown["status"] == "open" and takedown["unit_id"] == zalo["unit_id"]
+    assert takedown["officer_id"] is None
+    assert [o["username"] for o in takedown["unit_officers"]] == [f"canbo.{zalo['ward']}"]
+    assert takedown["post_title"] == "Cảnh báo lừa đảo qua mạng" and "không chuyển tiền" in takedown["text"]
+    assert takedown["channel_name"] == zalo["name"] and takedown["external_id"] == found[zalo["id"]]["external_id"]
+    assert takedown["sent_at"] == found[zalo["id"]]["sent_at"]
+    alert = next(a for a in stack.rpc.notify.alerts(zalo["unit_id"]) if a["refs"].get("relay_task_id") == takedown["_id"])
+    assert "«Cảnh báo lừa đảo qua mạng»" in alert["text"] and f"canbo.{zalo['ward']}" in alert["text"]
     # the manual relay not yet done is cancelled, never posted
     assert stack.db("notify").relay_tasks.find_one({"delivery_id": found[manual["id"]]["_id"],
                                                      "purpose": "post"})["status"] == "cancelled"
@@ -412,6 +422,71 @@ def test_retraction_takes_down_what_was_sent_and_cancels_the_rest(stack, sandbox
     done = stack.client.post(f"/api/v1/relay-tasks/{takedown['_id']}/confirm", headers=ward_officer, json={})
     assert done.status_code == 200, done.data
     wait_statuses(stack, data["publication_id"], {zalo["id"]: "retracted"})
+
+
+def test_a_retracted_post_is_not_called_gone_while_a_zalo_group_still_shows_it(stack, sandbox):
+    """Through the posts API: the board publishes, then retracts. Facebook is deleted at once; the
+    Zalo groups need their officers' take-downs, and until both are confirmed the post's summary
+    says take_down_pending and retracted_everywhere is false."""
+    c = stack.client
+    page = new_page(stack, "gỡ hết chưa")
+    zalo, = pick(stack, "zalo_oa_group")
+    manual, = pick(stack, "zalo_group_manual")
+    editor = login(c, "bientap", DEMO_PASSWORD)
+    post = c.post("/api/v1/posts", headers=editor, json={
+        "kind": "warning", "title": "Cảnh báo giả danh công an gọi điện",
+        "body": "Công an không làm việc qua điện thoại. Gọi 113 khi cần.",
+        "audience": {"channels": [page["id"], zalo["id"], manual["id"]]}}).get_json()
+    for action, headers in (("submit", editor), ("approve", stack.moderator), ("publish", stack.moderator)):
+        response = c.post(f"/api/v1/posts/{post['id']}/{action}", headers=headers, json={})
+        assert response.status_code == 200, response.data
+    pid = response.get_json()["publication_id"]
+    found = wait_statuses(stack, pid, {page["id"]: "sent", zalo["id"]: "sent", manual["id"]: "relay_pending"})
+    manual_officer = login(c, f"canbo.{manual['ward']}", DEMO_PASSWORD)
+    relay = c.get(f"/api/v1/relay-tasks?post_id={post['id']}", headers=manual_officer).get_json()["items"]
+    assert [t["delivery_id"] for t in relay] == [found[manual["id"]]["_id"]]
+    assert c.post(f"/api/v1/relay-tasks/{relay[0]['id']}/confirm", headers=manual_officer,
+                  json={"permalink": "https://zalo.me/g/gia-danh/msg/7"}).status_code == 200
+    found = wait_statuses(stack, pid, {manual["id"]: "sent"})
+
+    retracted = c.post(f"/api/v1/posts/{post['id']}/retract", headers=stack.moderator,
+                       json={"reason": "Đã có thông báo chính thức mới"})
+    assert retracted.status_code == 200 and retracted.get_json()["retracted_everywhere"] is False
+    wait_statuses(stack, pid, {page["id"]: "retracted", zalo["id"]: "retract_pending",
+                               manual["id"]: "retract_pending"})
+
+    def shown():
+        return c.get(f"/api/v1/posts/{post['id']}", headers=editor).get_json()
+    wait_for(lambda: shown()["delivery_summary"]["facebook_page"]["retracted"] == 1
+             and shown()["delivery_summary"]["zalo_oa_group"]["take_down_pending"] == 1, message="summary")
+    summary = shown()["delivery_summary"]
+    assert summary["zalo_oa_group"]["retracted"] == 0 and summary["zalo_group_manual"]["take_down_pending"] == 1
+    assert shown()["retracted_everywhere"] is False
+
+    # the board sees the post's open take-downs; each officer sees theirs, saying what to delete
+    board = c.get(f"/api/v1/relay-tasks?post_id={post['id']}&all=true&purpose=take_down&status=open",
+                  headers=stack.moderator).get_json()["items"]
+    assert {t["channel_id"] for t in board} == {zalo["id"], manual["id"]}
+    mine = {t["channel_id"]: t for t in c.get(f"/api/v1/relay-tasks?post_id={post['id']}&purpose=take_down",
+                                              headers=manual_officer).get_json()["items"]}
+    assert manual["id"] in mine and (zalo["id"] in mine) == (zalo["unit_id"] == manual["unit_id"])
+    mine = mine[manual["id"]]
+    assert mine["channel_name"] == manual["name"]
+    assert mine["officer_username"] == f"canbo.{manual['ward']}"
+    assert mine["post_title"] == "Cảnh báo giả danh công an gọi điện" and "113" in mine["text"]
+    assert mine["external_id"] == "https://zalo.me/g/gia-danh/msg/7" and mine["sent_at"]
+    zalo_officer = login(c, f"canbo.{zalo['ward']}", DEMO_PASSWORD)
+    for officer in (manual_officer, zalo_officer):
+        for task in c.get(f"/api/v1/relay-tasks?post_id={post['id']}&purpose=take_down&status=open",
+                          headers=officer).get_json()["items"]:
+            assert c.post(f"/api/v1/relay-tasks/{task['id']}/confirm", headers=officer, json={}).status_code == 200
+    wait_for(lambda: shown()["retracted_everywhere"] is True, message="retracted everywhere")
+    assert {t: counts["retracted"] for t, counts in shown()["delivery_summary"].items()} == {
+        "facebook_page": 1, "zalo_oa_group": 1, "zalo_group_manual": 1}
+
+    # the delivery is gone from the platforms: a retry is refused, saying why and what to do instead
+    refused = c.post(f"/api/v1/deliveries/{found[page['id']]['_id']}/retry", headers=stack.moderator)
+    assert refused.status_code == 409 and "publish the post again" in refused.get_json()["detail"]
 
 
 # --- several processes, and one killed -----------------------------------------------------------
