@@ -351,6 +351,8 @@ class DeliveryEngine(DependencyProvider):
             for delivery in self.store.flagged_for_retraction():
                 if self.store.settle_flag(delivery):
                     eventlet.spawn_n(self._retract_safely, delivery)  # landed after the retraction: undo it
+                else:
+                    self.touch(delivery["publication_id"], delivery.get("post_id"))  # cancelled: report it
         except Exception as exc:
             logs.log(logger, logging.WARNING, "forwarding side effects failed; retrying", error=type(exc).__name__)
 
