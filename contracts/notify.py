@@ -1,5 +1,5 @@
 """Notify: the events it emits about deliveries and relay tasks, and its API payloads."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from contracts.rpc import PageQuery
 
@@ -149,6 +149,38 @@ class DeliverySummary(Schema):
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_channel_type = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryCountsByStatus), required=True)
     relay_open = fields.Integer(required=True)
+
+
+class DeliveryStatsQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    post_id = fields.String(validate=validate.Length(1, 100), metadata={"description": "one post"})
+    published_from = fields.AwareDateTime(data_key="from", format="iso", metadata={
+        "description": "posts published at or after (ISO 8601 with offset, e.g. 2026-03-01T00:00:00%2B07:00)"})
+    published_to = fields.AwareDateTime(data_key="to", format="iso", metadata={
+        "description": "posts published before (ISO 8601 with offset)"})
+
+    @validates_schema
+    def _period_in_order(self, data, **kwargs):
+        if "published_from" in data and "published_to" in data and data["published_to"] <= data["published_from"]:
+            raise ValidationError("'to' phải sau 'from' / 'to' must be after 'from'", "to")
+
+
+class DeliveryOutcomeCounts(Schema):
+    total = fields.Integer(required=True)
+    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "the post summary's counters: " + ", ".join(SUMMARY_COUNTERS)})
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "the deliveries' own statuses (dead apart from failed, reauth_wait, ...)"})
+
+
+class DeliveryStats(DeliveryOutcomeCounts):
+    post_id = fields.String(allow_none=True)
+    published_from = fields.String(data_key="from", allow_none=True)
+    published_to = fields.String(data_key="to", allow_none=True)
+    publications = fields.Integer(required=True, metadata={"description": "publications of posts counted"})
+    by_channel_type = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryOutcomeCounts), required=True)
 
 
 class RelayTaskQuery(PageQuery):

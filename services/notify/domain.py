@@ -527,6 +527,14 @@ def retraction_for(channel_type):
 # Deliveries not yet out when their post is retracted: cancelled, never sent.
 CANCELLABLE = ("pending", "retry_wait", "reauth_wait", "relay_pending")
 
+# --- operations' figures ------------------------------------------------------------------------
+# Statuses the metrics gauge counts: work waiting, or a person's action. The others (sent,
+# failed, cancelled, retracted) only grow, so they are counted as they happen (the engine's
+# counters) or asked for over a period (delivery statistics), never re-counted at each scrape.
+WAITING_STATUSES = ("pending", "sending", "retry_wait", "reauth_wait", "relay_pending", "retract_pending", "dead")
+# Not out yet and nobody's action needed: the oldest of these says whether sending keeps up.
+NOT_YET_OUT = ("pending", "sending", "retry_wait")
+
 
 # --- relay tasks ------------------------------------------------------------------------------
 
@@ -613,6 +621,40 @@ SUMMARY_COUNTER_OF = {"pending": "pending", "sending": "pending", "retry_wait": 
                       "relay_pending": "relay_open", "failed": "failed", "dead": "failed", "reauth_wait": "failed",
                       "cancelled": "cancelled", "retract_pending": "take_down_pending", "retracted": "retracted"}
 assert set(SUMMARY_COUNTER_OF.values()) == set(SUMMARY_COUNTERS)
+
+
+def counts_by_type_and_status(rows, into=None):
+    """{channel_type: {status: n}} of [{channel_type, status}], added to `into` if given."""
+    counts = into if into is not None else {}
+    for row in rows:
+        per_type = counts.setdefault(row["channel_type"], {})
+        per_type[row["status"]] = per_type.get(row["status"], 0) + 1
+    return counts
+
+
+def add_counts(into, counts):
+    """Add one {channel_type: {status: n}} to another (several publications' figures)."""
+    for channel_type, by_status in (counts or {}).items():
+        per_type = into.setdefault(channel_type, {})
+        for status, n in by_status.items():
+            per_type[status] = per_type.get(status, 0) + n
+    return into
+
+
+def delivery_stats(counts):
+    """{total, by_outcome, by_status, by_channel_type: {type: {total, by_outcome, by_status}}} of
+    {channel_type: {status: n}}: outcomes are the post summary's counters (SUMMARY_COUNTERS,
+    every one present), statuses the deliveries' own (dead apart from failed, say)."""
+    def block(by_status):
+        by_outcome = dict.fromkeys(SUMMARY_COUNTERS, 0)
+        for status, n in by_status.items():
+            by_outcome[SUMMARY_COUNTER_OF[status]] += n
+        return {"total": sum(by_status.values()), "by_outcome": by_outcome, "by_status": dict(sorted(by_status.items()))}
+    every_type = {}
+    for by_status in counts.values():
+        add_counts(every_type, {"all": by_status})
+    by_type = {channel_type: block(by_status) for channel_type, by_status in sorted(counts.items())}
+    return dict(block(every_type.get("all", {})), by_channel_type=by_type)
 
 
 def publication_progress(rows, publication_id, post_id, as_of):

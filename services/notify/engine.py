@@ -24,6 +24,7 @@ from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Histogram
 from pymongo.errors import PyMongoError
 
 from service_runtime import logs
@@ -52,6 +53,18 @@ SETTINGS = {
     "TIPS_REPLY_FACEBOOK_CREDENTIALS_REF": ("FACEBOOK_PAGE_TOKEN", str),
 }
 RETRACT_TRIES = 3
+
+# What this process did (Prometheus adds the instances up; a restart starts from zero, which
+# rate() and increase() expect). What is waiting now is read from MongoDB (NotifyStore.metrics).
+SEND_SECONDS = Histogram(
+    "binhyen_delivery_send_seconds", "Time one send took on the platform, by channel type and outcome "
+    "(ok, relay_required, retry, reauthorize, permanent)", ["channel_type", "outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+RETRIES = Counter("binhyen_delivery_retries", "Sends that failed for a passing reason and will be tried again",
+                  ["channel_type"])
+DEAD = Counter("binhyen_deliveries_dead", "Deliveries given up after their last attempt (an alert went to the "
+               "publishing unit)", ["channel_type"])
+COUNTED_AFTER_RECORD = {"retry_wait": RETRIES, "dead": DEAD}
 
 
 def read_settings(config):
@@ -223,7 +236,10 @@ class DeliveryEngine(DependencyProvider):
             error = exc
         except Exception as exc:
             error = adapter_for(channel["type"]).classify_error(exc)
-        duration_ms = int((time.monotonic() - started) * 1000)
+        elapsed = time.monotonic() - started
+        duration_ms = int(elapsed * 1000)
+        SEND_SECONDS.labels(channel["type"], "relay_required" if relay_required else
+                            error.error_class.value if error is not None else "ok").observe(elapsed)
         if error is not None and error.error_class == ErrorClass.RETRY and error.retry_after and bucket_key:
             # Honour Retry-After for the whole account, not just this delivery.
             self.paused[bucket_key] = max(self.paused.get(bucket_key, 0.0), time.monotonic() + error.retry_after)
@@ -331,8 +347,11 @@ class DeliveryEngine(DependencyProvider):
                 logs.log(logger, logging.WARNING, "recording deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
         self.stats["recorded"] += written
-        for doc, _ in batch:
+        for doc, result in batch:
             self.touch(doc["publication_id"], doc.get("post_id"))
+            counter = COUNTED_AFTER_RECORD.get(result.get("status"))
+            if counter is not None:
+                counter.labels(doc["channel_type"]).inc()
         self.stats["record_seconds"] += time.monotonic() - started
         lost = len(batch) - written
         if lost:

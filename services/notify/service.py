@@ -9,7 +9,7 @@ import uuid
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from contracts.notify import ALERT_EVENT, DeliveryQuery, RelayConfirm, RelayTaskQuery
+from contracts.notify import ALERT_EVENT, DeliveryQuery, DeliveryStatsQuery, RelayConfirm, RelayTaskQuery
 from contracts.rpc import Forbidden, InvalidInput
 from service_runtime import logs
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
@@ -209,6 +209,16 @@ class NotifyService(ServiceBase):
     def delivery_summary(self, post_id):
         """Where a post arrived: counts by status and by channel type (for GET /posts/{id}/deliveries)."""
         return domain.summarise(self.store.delivery_rows(post_id), post_id)
+
+    @rpc
+    def delivery_stats(self, query=None):
+        """Deliveries of posts by channel type and outcome: one post (`post_id`) and/or the posts
+        published in a period (`from`, `to`); with neither, every post."""
+        q = load(DeliveryStatsQuery(), query or {})
+        counts, publications = self.store.delivery_counts(q.get("post_id"), q.get("published_from"),
+                                                          q.get("published_to"))
+        return dict(domain.delivery_stats(counts), post_id=q.get("post_id"), publications=publications,
+                    published_from=iso(q.get("published_from")), published_to=iso(q.get("published_to")))
 
     @rpc
     def audience_snapshot(self, publication_id):

@@ -100,10 +100,35 @@ class NotifyStore(Store):
             IndexModel([("post_id", ASCENDING)]),   # a post's tasks (the delivery monitor)
         ],
         "audience_snapshots": [IndexModel([("post_id", ASCENDING)])],
-        "publications": [IndexModel([("post_id", ASCENDING)])],
+        "publications": [IndexModel([("post_id", ASCENDING)]),
+                         IndexModel([("kind", ASCENDING), ("created_at", ASCENDING)])],   # statistics by period
         "alerts": [IndexModel([("delivered", ASCENDING), ("created_at", ASCENDING)]),
                    IndexModel([("unit_id", ASCENDING), ("created_at", ASCENDING)])],
     }
+
+    def metrics(self):
+        """Figures read at scrape time, the same whichever notify instance answers: deliveries
+        waiting or needing a person, open relay tasks, the oldest delivery not yet out. Only
+        statuses that stay few are counted here (an index range, not the whole collection)."""
+        yield from super().metrics()
+        now = utcnow()
+        oldest = None
+        for row in self.db.deliveries.aggregate([
+                {"$match": {"status": {"$in": list(domain.WAITING_STATUSES)}}},
+                {"$group": {"_id": {"channel_type": "$channel_type", "status": "$status"}, "n": {"$sum": 1},
+                            "oldest": {"$min": "$created_at"}}}]):
+            yield ("binhyen_deliveries", "Deliveries waiting to go out or for a person (relay, take-down, "
+                   "token, dead), by channel type and status", row["_id"], row["n"])
+            if row["_id"]["status"] in domain.NOT_YET_OUT and row.get("oldest"):
+                oldest = min(oldest or row["oldest"], row["oldest"])
+        yield ("binhyen_delivery_oldest_pending_age_seconds", "Age of the oldest delivery not yet out "
+               "(pending, sending or waiting to retry); 0 when none", {},
+               (now - oldest).total_seconds() if oldest else 0.0)
+        for row in self.db.relay_tasks.aggregate([
+                {"$match": {"status": {"$in": ["open", "overdue"]}}},
+                {"$group": {"_id": {"purpose": "$purpose", "status": "$status"}, "n": {"$sum": 1}}}]):
+            yield "binhyen_relay_tasks", "Relay and take-down tasks not yet done, by purpose and status", \
+                row["_id"], row["n"]
 
     # --- publications and their deliveries ---------------------------------------------------
     def save_publication(self, publication):
@@ -351,12 +376,44 @@ class NotifyStore(Store):
         return [doc["_id"] for doc in self.db.publications.find({"post_id": post_id}, {"_id": 1})]
 
     def report_progress(self, publication_id, post_id):
-        """Emit where a publication stands now, counted from its deliveries."""
-        as_of = utcnow().isoformat()  # before the read: a later report never shows less
-        rows = self.db.deliveries.find({"publication_id": publication_id}, {"status": 1, "channel_type": 1})
-        data = domain.publication_progress(list(rows), publication_id, post_id, as_of)
-        self.atomic(lambda session: self.emit(session, "notify.publication_progress", data))
+        """Emit where a publication stands now, counted from its deliveries, and keep the count
+        with the publication (delivery statistics over a period add these up)."""
+        now = utcnow()
+        as_of = now.isoformat()  # before the read: a later report never shows less
+        rows = list(self.db.deliveries.find({"publication_id": publication_id}, {"status": 1, "channel_type": 1}))
+        data = domain.publication_progress(rows, publication_id, post_id, as_of)
+
+        def write(session):
+            self.emit(session, "notify.publication_progress", data)
+            self.db.publications.update_one(
+                {"_id": publication_id, "counts_as_of": {"$not": {"$gt": now}}},  # reports may cross
+                {"$set": {"counts": domain.counts_by_type_and_status(rows), "counts_as_of": now}}, session=session)
+        self.atomic(write)
         return data
+
+    def delivery_counts(self, post_id=None, created_from=None, created_to=None):
+        """({channel_type: {status: n}}, publications counted) for one post's publications and/or
+        the posts published in [created_from, created_to). One post is counted from its
+        deliveries, as they are now; over a period each publication adds the count its last
+        progress report kept (a period of hundreds of posts costs one read per post, not one per
+        delivery), and one not reported yet is counted from its deliveries."""
+        query = {"kind": "post"}
+        if post_id:
+            query["post_id"] = post_id
+        if created_from or created_to:
+            query["created_at"] = {**({"$gte": created_from} if created_from else {}),
+                                   **({"$lt": created_to} if created_to else {})}
+        counts, recount = {}, []
+        publications = list(self.db.publications.find(query, {"counts": 1}))
+        for publication in publications:
+            if post_id or publication.get("counts") is None:
+                recount.append(publication["_id"])
+            else:
+                domain.add_counts(counts, publication["counts"])
+        if recount:
+            rows = self.db.deliveries.find({"publication_id": {"$in": recount}}, {"status": 1, "channel_type": 1})
+            domain.counts_by_type_and_status(rows, into=counts)
+        return counts, len(publications)
 
     def reopen(self, delivery_id, actor_id):
         """An operator's retry: back to pending, with a fresh budget of attempts."""

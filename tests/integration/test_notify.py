@@ -11,6 +11,8 @@ import signal
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -487,6 +489,65 @@ def test_a_retracted_post_is_not_called_gone_while_a_zalo_group_still_shows_it(s
     # the delivery is gone from the platforms: a retry is refused, saying why and what to do instead
     refused = c.post(f"/api/v1/deliveries/{found[page['id']]['_id']}/retry", headers=stack.moderator)
     assert refused.status_code == 409 and "publish the post again" in refused.get_json()["detail"]
+
+
+# --- figures for operations -------------------------------------------------------------------------
+
+def test_delivery_statistics_by_channel_type_and_outcome_per_post_and_period(stack, sandbox):
+    started = datetime.now(timezone.utc)
+    page = new_page(stack, "thống kê")
+    sent_zalo, dead_zalo = pick(stack, "zalo_oa_group", 2)
+    manual, = pick(stack, "zalo_group_manual")
+    configure(sandbox, {"channel": sandbox_key(dead_zalo), "error": {"status": 503}})
+    first = publish_post(stack.config, [page, sent_zalo, dead_zalo, manual])["data"]
+    second = publish_post(stack.config, [page, sent_zalo])["data"]
+    wait_statuses(stack, first["publication_id"], {page["id"]: "sent", sent_zalo["id"]: "sent",
+                                                   dead_zalo["id"]: "dead", manual["id"]: "relay_pending"})
+    wait_statuses(stack, second["publication_id"], {page["id"]: "sent", sent_zalo["id"]: "sent"})
+
+    def stats(**query):
+        url = "/api/v1/stats/deliveries?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items())
+        response = stack.client.get(url, headers=stack.auditor)
+        assert response.status_code == 200, response.data
+        return response.get_json()
+
+    one = stats(post_id=first["post_id"])
+    assert one["post_id"] == first["post_id"] and one["publications"] == 1 and one["total"] == 4
+    assert one["by_channel_type"]["zalo_oa_group"]["by_status"] == {"sent": 1, "dead": 1}
+    assert one["by_channel_type"]["zalo_oa_group"]["by_outcome"]["failed"] == 1
+    assert one["by_channel_type"]["zalo_group_manual"]["by_outcome"]["relay_open"] == 1
+    assert one["by_outcome"] == {"sent": 2, "failed": 1, "pending": 0, "relay_open": 1, "cancelled": 0,
+                                 "retracted": 0, "take_down_pending": 0}
+
+    # a period adds up what each publication's last progress report counted
+    expected = {"facebook_page": {"sent": 2}, "zalo_oa_group": {"sent": 2, "dead": 1},
+                "zalo_group_manual": {"relay_pending": 1}}
+    period = wait_for(lambda: (p := stats(**{"from": started.isoformat()})) and
+                      {t: c["by_status"] for t, c in p["by_channel_type"].items()} == expected and p,
+                      message="the period's figures")
+    assert period["publications"] == 2 and period["total"] == 6 and period["by_outcome"]["sent"] == 4
+    assert period["from"] == started.isoformat() and period["to"] is None
+    before = stats(to=started.isoformat())
+    assert before["publications"] + 2 == stats()["publications"]
+    # one post within the period, and a period that excludes it
+    assert stats(post_id=second["post_id"], **{"from": started.isoformat()})["total"] == 2
+    assert stats(post_id=second["post_id"], to=started.isoformat())["total"] == 0
+
+    # a delivery retried after the fix moves from dead to sent in the figures
+    configure(sandbox, {"channel": sandbox_key(dead_zalo)})
+    dead = deliveries(stack, first["publication_id"])[dead_zalo["id"]]
+    assert stack.client.post(f"/api/v1/deliveries/{dead['_id']}/retry", headers=stack.moderator).status_code == 200
+    wait_for(lambda: stats(**{"from": started.isoformat()})["by_channel_type"]["zalo_oa_group"]["by_status"]
+             == {"sent": 3}, message="the retry counted")
+    kept = stack.db("notify").publications.find_one({"_id": first["publication_id"]})["counts"]
+    assert kept["zalo_oa_group"] == {"sent": 2}  # the figure kept with the publication, not a recount
+
+    for bad in ("from=2026-03-01T00:00:00", "from=yesterday", "post_id=",
+                f"from={quote(started.isoformat())}&to={quote((started - timedelta(hours=1)).isoformat())}",
+                "status=dead"):
+        response = stack.client.get(f"/api/v1/stats/deliveries?{bad}", headers=stack.auditor)
+        assert response.status_code == 422 and response.content_type == "application/problem+json", bad
+    assert stack.client.get("/api/v1/stats/deliveries").status_code == 401
 
 
 # --- several processes, and one killed -----------------------------------------------------------

@@ -301,3 +301,28 @@ def test_a_refused_retry_says_what_to_do_instead():
         with pytest.raises(IllegalTransition):
             domain.reopen(state)
         assert "/" in domain.not_retryable_reason({"status": state})  # Vietnamese / English
+
+
+# --- delivery statistics -------------------------------------------------------------------------------
+
+def test_statistics_count_each_delivery_by_outcome_and_by_its_own_status():
+    first = domain.counts_by_type_and_status([{"channel_type": "zalo_oa_group", "status": "sent"},
+                                              {"channel_type": "zalo_oa_group", "status": "dead"},
+                                              {"channel_type": "zalo_oa_group", "status": "reauth_wait"},
+                                              {"channel_type": "facebook_page", "status": "retracted"}])
+    second = {"zalo_oa_group": {"sent": 2, "retract_pending": 1}}
+    stats = domain.delivery_stats(domain.add_counts(first, second))
+    zalo = stats["by_channel_type"]["zalo_oa_group"]
+    assert zalo["total"] == 6 and zalo["by_status"] == {"dead": 1, "reauth_wait": 1, "retract_pending": 1, "sent": 3}
+    assert zalo["by_outcome"]["failed"] == 2 and zalo["by_outcome"]["take_down_pending"] == 1
+    assert stats["total"] == 7 and stats["by_outcome"]["retracted"] == 1 and stats["by_outcome"]["sent"] == 3
+    assert set(stats["by_outcome"]) == set(domain.SUMMARY_COUNTERS)  # every counter, zeros included
+    assert domain.delivery_stats({}) == {"total": 0, "by_outcome": dict.fromkeys(domain.SUMMARY_COUNTERS, 0),
+                                         "by_status": {}, "by_channel_type": {}}
+
+
+def test_the_metrics_gauge_counts_only_what_waits():
+    """Statuses that only grow are never recounted at each scrape (that would read every delivery)."""
+    assert set(domain.WAITING_STATUSES) <= set(DELIVERY_STATUSES)
+    assert not {"sent", "failed", "cancelled", "retracted"} & set(domain.WAITING_STATUSES)
+    assert set(domain.NOT_YET_OUT) <= set(domain.WAITING_STATUSES)
