@@ -227,6 +227,7 @@ class RelayTask(Schema):
     reminded_at = fields.String(allow_none=True)
     permalink = fields.String(allow_none=True)
     confirmed_by = fields.String(allow_none=True)
+    confirmed_by_username = fields.String(allow_none=True)
     confirmed_at = fields.String(allow_none=True)
 
 

@@ -258,7 +258,7 @@ class NotifyService(ServiceBase):
         if task["purpose"] == "post" and not data.get("permalink"):
             raise InvalidInput("Cần đường dẫn tới bài đã đăng / the permalink is required",
                                {"permalink": ["required"]})
-        done = self.store.confirm_relay_task(task, actor["id"], data.get("permalink"))
+        done = self.store.confirm_relay_task(task, actor, data.get("permalink"))
         self.engine.touch(task.get("publication_id"), task.get("post_id"))
         return relay_task_view(done)
 

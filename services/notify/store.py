@@ -61,7 +61,7 @@ def relay_task_view(doc):
     view = {key: doc.get(key) for key in ("purpose", "status", "delivery_id", "publication_id", "post_id",
                                           "post_title", "channel_id", "channel_type", "channel_name", "group_id",
                                           "officer_id", "officer_username", "officer_name", "unit_id", "text",
-                                          "external_id", "permalink", "confirmed_by")}
+                                          "external_id", "permalink", "confirmed_by", "confirmed_by_username")}
     view["id"] = doc["_id"]
     view["unit_officers"] = doc.get("unit_officers") or []
     for key in ("created_at", "remind_at", "overdue_at", "reminded_at", "confirmed_at", "sent_at"):
@@ -498,12 +498,13 @@ class NotifyStore(Store):
     def list_relay_tasks(self, filters, limit, cursor):
         return page(self.db.relay_tasks, filters, limit, cursor, newest_first=True)
 
-    def confirm_relay_task(self, task, actor_id, permalink):
+    def confirm_relay_task(self, task, actor, permalink):
         def write(session):
             now = utcnow()
             done = self.db.relay_tasks.find_one_and_update(
                 {"_id": task["_id"], "status": {"$in": ["open", "overdue"]}},
-                {"$set": {"status": "done", "permalink": permalink, "confirmed_by": actor_id, "confirmed_at": now}},
+                {"$set": {"status": "done", "permalink": permalink, "confirmed_by": actor["id"],
+                          "confirmed_by_username": actor.get("username"), "confirmed_at": now}},
                 session=session, return_document=ReturnDocument.AFTER)
             if done is None:
                 raise Conflict("Nhiệm vụ đã xong hoặc đã huỷ / the task is already done or cancelled",

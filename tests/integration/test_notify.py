@@ -354,6 +354,7 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     confirmed = stack.client.post(url, headers=officer, json={"permalink": "https://zalo.me/g/abc/msg/1"})
     assert confirmed.status_code == 200, confirmed.data
     assert confirmed.get_json()["status"] == "done"
+    assert confirmed.get_json()["confirmed_by_username"] == f"canbo.{first['ward']}"
     after = wait_statuses(stack, pid, {first["id"]: "sent"})
     assert after[first["id"]]["external_id"] == "https://zalo.me/g/abc/msg/1"
     # the confirmation shows in the post's progress: one relay fewer open, one more sent
