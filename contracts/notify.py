@@ -1,5 +1,5 @@
 """Notify: the events it emits about deliveries and relay tasks, and its API payloads."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from contracts.rpc import PageQuery
 
@@ -8,7 +8,12 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "retry_wait", "reauth_wait", 
 RELAY_TASK_STATUSES = ("open", "overdue", "done", "cancelled")
 RELAY_PURPOSES = ("post", "take_down")
 # What a post's delivery summary counts per channel type (notify.publication_progress).
-SUMMARY_COUNTERS = ("sent", "failed", "pending", "relay_open", "cancelled", "retracted")
+# take_down_pending: sent, the post since retracted, and an officer's take-down task still open
+# (the message is still in the group); retracted counts only what is really gone.
+SUMMARY_COUNTERS = ("sent", "failed", "pending", "relay_open", "cancelled", "retracted", "take_down_pending")
+# Counters of deliveries that are, or may yet be, on a platform. A retracted post is gone
+# everywhere only when every one of them is zero for every channel type.
+STILL_OUT_COUNTERS = ("sent", "pending", "relay_open", "take_down_pending")
 
 # Events a unit may receive through a subscription (groups decides who, notify delivers).
 # Not tips.received (before triage and redaction) nor tips.reply_sent (for the tipster only);
@@ -146,10 +151,49 @@ class DeliverySummary(Schema):
     relay_open = fields.Integer(required=True)
 
 
+class DeliveryStatsQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    post_id = fields.String(validate=validate.Length(1, 100), metadata={"description": "one post"})
+    published_from = fields.AwareDateTime(data_key="from", format="iso", metadata={
+        "description": "posts published at or after (ISO 8601 with offset, e.g. 2026-03-01T00:00:00%2B07:00)"})
+    published_to = fields.AwareDateTime(data_key="to", format="iso", metadata={
+        "description": "posts published before (ISO 8601 with offset)"})
+
+    @validates_schema
+    def _period_in_order(self, data, **kwargs):
+        if "published_from" in data and "published_to" in data and data["published_to"] <= data["published_from"]:
+            raise ValidationError("'to' phải sau 'from' / 'to' must be after 'from'", "to")
+
+
+class DeliveryOutcomeCounts(Schema):
+    total = fields.Integer(required=True)
+    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "the post summary's counters: " + ", ".join(SUMMARY_COUNTERS)})
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "the deliveries' own statuses (dead apart from failed, reauth_wait, ...)"})
+
+
+class DeliveryStats(DeliveryOutcomeCounts):
+    post_id = fields.String(allow_none=True)
+    published_from = fields.String(data_key="from", allow_none=True)
+    published_to = fields.String(data_key="to", allow_none=True)
+    publications = fields.Integer(required=True, metadata={"description": "publications of posts counted"})
+    by_channel_type = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryOutcomeCounts), required=True)
+
+
 class RelayTaskQuery(PageQuery):
     all = fields.Boolean(load_default=False, metadata={"description": "every officer's tasks (admin, moderator)"})
     status = fields.String(validate=validate.OneOf(RELAY_TASK_STATUSES))
     purpose = fields.String(validate=validate.OneOf(RELAY_PURPOSES))
+    post_id = fields.String(validate=validate.Length(1, 100), metadata={"description": "one post's tasks"})
+
+
+class TaskOfficer(Schema):
+    id = fields.String(required=True)
+    username = fields.String(allow_none=True, metadata={"description": "what the officer logs in with"})
+    full_name = fields.String(allow_none=True)
 
 
 class RelayTask(Schema):
@@ -163,16 +207,27 @@ class RelayTask(Schema):
     channel_type = fields.String(required=True)
     channel_name = fields.String(allow_none=True)
     group_id = fields.String(allow_none=True, metadata={"description": "the Zalo group (external id)"})
-    officer_id = fields.String(allow_none=True)
+    officer_id = fields.String(allow_none=True, metadata={"description": "the officer who does it; null: the "
+                                                                        "unit's officers (unit_officers)"})
+    officer_username = fields.String(allow_none=True)
+    officer_name = fields.String(allow_none=True, metadata={"description": "full name"})
+    unit_officers = fields.List(fields.Nested(TaskOfficer), metadata={
+        "description": "a task with no named officer (an OA group): the unit's operators, who do it"})
     unit_id = fields.String(allow_none=True)
-    text = fields.String(allow_none=True, metadata={"description": "what to post (purpose post)"})
-    external_id = fields.String(allow_none=True, metadata={"description": "what to take down (purpose take_down)"})
+    post_title = fields.String(allow_none=True)
+    text = fields.String(allow_none=True, metadata={"description": "what to post (purpose post); what was "
+                                                                  "posted, to find and delete (take_down)"})
+    external_id = fields.String(allow_none=True, metadata={"description": "the platform's id of the message to "
+                                                                         "take down (purpose take_down)"})
+    sent_at = fields.String(allow_none=True, metadata={"description": "when the message to take down was "
+                                                                     "sent (purpose take_down)"})
     created_at = fields.String(required=True)
     remind_at = fields.String(allow_none=True)
     overdue_at = fields.String(allow_none=True)
     reminded_at = fields.String(allow_none=True)
     permalink = fields.String(allow_none=True)
     confirmed_by = fields.String(allow_none=True)
+    confirmed_by_username = fields.String(allow_none=True)
     confirmed_at = fields.String(allow_none=True)
 
 

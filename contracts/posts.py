@@ -218,7 +218,9 @@ class DeliveryCounts(Schema):
     pending = fields.Integer()
     relay_open = fields.Integer()
     cancelled = fields.Integer()
-    retracted = fields.Integer()
+    retracted = fields.Integer(metadata={"description": "taken down, or never to be taken down (e-mail)"})
+    take_down_pending = fields.Integer(metadata={"description": "retracted post still in the group: the "
+                                                               "officer's take-down task is open"})
 
 
 class Approval(Schema):
@@ -255,6 +257,9 @@ class Post(Schema):
     audience_count = fields.Integer(allow_none=True)
     audience_by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
     delivery_summary = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryCounts))
+    retracted_everywhere = fields.Boolean(allow_none=True, metadata={
+        "description": "for a retracted post: true once every delivery is taken down (or never went out); "
+                       "false while any is still sent, pending or awaiting its take-down task; null otherwise"})
     resolution = fields.Nested(WantedResolution, allow_none=True)
     retraction_reason = fields.String(allow_none=True)
     follow_up_of = fields.String(allow_none=True)

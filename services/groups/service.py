@@ -126,6 +126,21 @@ class GroupsService(ServiceBase):
         scope = domain.scope_of(actor, units)
         return None if scope is None else sorted(scope)
 
+    @rpc
+    def relay_officers(self, officer_ids=(), unit_ids=()):
+        """Who does notify's relay and take-down tasks, by name (asked once per publication):
+        {officers: {id: {id, username, full_name}}, by_unit: {unit id: [ids of its active unit
+        operators]}} for the named officers and for the units whose unnamed tasks (OA groups)
+        their operators take."""
+        docs = self.store.relay_officers(list(officer_ids or ()), list(unit_ids or ()))
+        officers = {d["_id"]: {"id": d["_id"], "username": d["username"], "full_name": d.get("full_name")}
+                    for d in docs}
+        by_unit = {}
+        for doc in docs:
+            if doc.get("unit_id") in unit_ids and doc.get("active") and "unit_operator" in doc.get("roles", ()):
+                by_unit.setdefault(doc["unit_id"], []).append(doc["_id"])
+        return {"officers": officers, "by_unit": by_unit}
+
     # --- channels ----------------------------------------------------------------------------
     @rpc
     def list_channels(self, actor, query=None):

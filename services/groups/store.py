@@ -184,6 +184,11 @@ class GroupsStore(Store):
         query = {"_id": {"$in": list(ids)}} if ids is not None else {}
         return {doc["_id"]: doc for doc in self.db.officers.find(query, {"password_hash": 0})}
 
+    def relay_officers(self, officer_ids, unit_ids):
+        """The officers named, and the unit operators of the units named (no password hashes)."""
+        query = {"$or": [{"_id": {"$in": officer_ids}}, {"unit_id": {"$in": unit_ids}, "roles": "unit_operator"}]}
+        return list(self.db.officers.find(query, {"password_hash": 0}, sort=[("_id", ASCENDING)]))
+
     def list_officers(self, limit, cursor):
         return page(self.db.officers, {}, limit, cursor, projection={"password_hash": 0})
 

@@ -350,6 +350,34 @@ def reopen(state):
     return "pending"
 
 
+# Why a delivery cannot be retried, and what to do instead (Vietnamese / English).
+NOT_RETRYABLE = {
+    "pending": "đang chờ gửi, hệ thống sẽ tự gửi: không cần làm gì / queued: it will be sent on its own, nothing to do",
+    "sending": "đang được gửi: chờ kết quả / being sent right now: wait for the outcome",
+    "retry_wait": "hệ thống sẽ tự thử lại lúc {next_attempt_at}; nếu hết lượt thử sẽ chuyển 'dead' và khi đó mới gửi "
+                  "lại / it is retried on its own at {next_attempt_at}; retry it here only once it is dead",
+    "sent": "đã gửi thành công, không cần gửi lại / already sent: nothing to retry",
+    "relay_pending": "chờ cán bộ đăng tay: cán bộ xác nhận nhiệm vụ {relay_task_id} bằng đường dẫn bài đã đăng / waits "
+                     "for its officer to post it by hand: they confirm relay task {relay_task_id} with the permalink",
+    "cancelled": "đã huỷ vì bài bị gỡ trước khi gửi; muốn gửi lại thì đăng lại bài / cancelled because the post was "
+                 "retracted before it went out: publish the post again to send it",
+    "retract_pending": "bài đã bị gỡ, đang chờ cán bộ gỡ khỏi nhóm (nhiệm vụ gỡ bài) / the post was retracted: the "
+                       "take-down task is waiting for its officer",
+    "retracted": "bài đã bị gỡ khỏi kênh này; muốn gửi lại thì đăng lại bài / the post was taken down from this "
+                 "channel: publish the post again to send it",
+}
+assert set(NOT_RETRYABLE) | REOPENABLE == DELIVERY_STATES
+
+
+def not_retryable_reason(delivery):
+    """What to do instead of retrying `delivery` (a dict with status, next_attempt_at, relay_task_id)."""
+    state = delivery["status"]
+    when = delivery.get("next_attempt_at")
+    values = {"next_attempt_at": when.isoformat() if isinstance(when, datetime) else when or "?",
+              "relay_task_id": delivery.get("relay_task_id") or "?"}
+    return NOT_RETRYABLE.get(state, f"trạng thái '{state}' / state '{state}'").format(**values)
+
+
 def settle(attempts_made, now, *, external_id=None, relay_required=False, error=None, duration_ms=None,
            max_attempts=MAX_ATTEMPTS, backoff_base=BACKOFF_BASE_SECONDS, backoff_cap=BACKOFF_CAP_SECONDS,
            rng=random.random):
@@ -452,9 +480,10 @@ ALERT_TEXTS = {
                      "delivery to {channel} gave up after {attempts} attempts",
     "reauthorize": "Mã truy cập của kênh {channel} hết hạn hoặc không hợp lệ, cần cấp lại rồi bấm gửi lại: {error} / "
                    "the token of {channel} must be renewed, then retry",
-    "relay_task": "Nhiệm vụ mới: đăng bài vào nhóm Zalo {channel} rồi xác nhận bằng đường dẫn / "
-                  "new relay task: post to {channel} and confirm with the permalink",
-    "take_down_task": "Nhiệm vụ mới: gỡ bài khỏi {channel} / new task: take the post down from {channel}",
+    "relay_task": "Nhiệm vụ mới: đăng bài «{title}» vào nhóm Zalo {channel} rồi xác nhận bằng đường dẫn / "
+                  "new relay task: post \"{title}\" to {channel} and confirm with the permalink",
+    "take_down_task": "Nhiệm vụ mới: gỡ bài «{title}» khỏi {channel} / "
+                      "new task: take the post \"{title}\" down from {channel}",
     "relay_reminder": "Nhắc việc: nhiệm vụ đăng bài vào {channel} chưa được xác nhận / "
                       "reminder: the relay task for {channel} is not confirmed yet",
     "relay_overdue": "Quá hạn: nhiệm vụ đăng bài vào {channel} chưa được thực hiện / "
@@ -464,10 +493,13 @@ ALERT_TEXTS = {
 }
 
 
-def alert_text(kind, **details):
-    values = {"channel": "?", "attempts": "?", "error": "", "tip_code": "?", "level": "?"}
+def alert_text(kind, assignee=None, **details):
+    """The alert's text; `assignee` (a task's officers, see task_assignee) adds who must act."""
+    values = {"channel": "?", "attempts": "?", "error": "", "tip_code": "?", "level": "?", "title": "?"}
     values.update({k: v for k, v in details.items() if v is not None})
-    return ALERT_TEXTS[kind].format(**values)
+    text = ALERT_TEXTS[kind].format(**values)
+    who = assignee_label(assignee) if assignee else None
+    return f"{text} — giao cho / assigned to: {who}" if who else text
 
 
 # --- retraction -----------------------------------------------------------------------------
@@ -495,6 +527,14 @@ def retraction_for(channel_type):
 # Deliveries not yet out when their post is retracted: cancelled, never sent.
 CANCELLABLE = ("pending", "retry_wait", "reauth_wait", "relay_pending")
 
+# --- operations' figures ------------------------------------------------------------------------
+# Statuses the metrics gauge counts: work waiting, or a person's action. The others (sent,
+# failed, cancelled, retracted) only grow, so they are counted as they happen (the engine's
+# counters) or asked for over a period (delivery statistics), never re-counted at each scrape.
+WAITING_STATUSES = ("pending", "sending", "retry_wait", "reauth_wait", "relay_pending", "retract_pending", "dead")
+# Not out yet and nobody's action needed: the oldest of these says whether sending keeps up.
+NOT_YET_OUT = ("pending", "sending", "retry_wait")
+
 
 # --- relay tasks ------------------------------------------------------------------------------
 
@@ -509,6 +549,51 @@ def my_tasks(actor):
     if actor.get("unit_id"):
         mine.append({"officer_id": None, "unit_id": actor["unit_id"]})
     return mine
+
+
+def task_people_needed(channels, retractable=True):
+    """(officer ids, unit ids) whose names a publication's tasks will show: each channel's relay
+    officer and, where a take-down needs a task but the channel names nobody (an OA group), its
+    unit. Asked of groups once per publication, so no task costs a call."""
+    officer_ids, unit_ids = set(), set()
+    for channel in channels:
+        if channel.get("relay_officer_id"):
+            officer_ids.add(channel["relay_officer_id"])
+        elif retractable and channel.get("unit_id") and retraction_for(channel.get("type")) == "take_down_task":
+            unit_ids.add(channel["unit_id"])
+    return officer_ids, unit_ids
+
+
+def task_assignee(channel, relay_officers):
+    """Who does a relay or take-down task for `channel`: its relay officer by id, username and
+    full name, or (a channel with no officer) the unit's officers, who see and confirm the
+    unit's unnamed tasks. relay_officers: what groups answered for the publication,
+    {officers: {id: {id, username, full_name}}, by_unit: {unit id: [officer ids]}}, or None
+    (then only the id is known)."""
+    officers = (relay_officers or {}).get("officers") or {}
+    by_unit = (relay_officers or {}).get("by_unit") or {}
+    officer_id = channel.get("relay_officer_id")
+    named = (officers.get(officer_id) or {}) if officer_id else {}
+    unit_officers = [] if officer_id else [officers[i] for i in by_unit.get(channel.get("unit_id"), []) if i in officers]
+    return {"officer_id": officer_id, "officer_username": named.get("username"),
+            "officer_name": named.get("full_name"), "unit_officers": unit_officers}
+
+
+def person_label(username, full_name):
+    """An officer as people read them: the login name they know, and their full name."""
+    if username and full_name:
+        return f"{full_name} ({username})"
+    return username or full_name
+
+
+def assignee_label(assignee):
+    """`task_assignee` (or a task carrying its fields) as one line: the named officer, else the
+    unit's officers; the bare id when groups gave no names."""
+    named = person_label(assignee.get("officer_username"), assignee.get("officer_name"))
+    if named or assignee.get("officer_id"):
+        return named or assignee["officer_id"]
+    people = [person_label(p.get("username"), p.get("full_name")) for p in assignee.get("unit_officers") or []]
+    return ", ".join(p for p in people if p) or None
 
 
 def may_confirm(task, actor):
@@ -542,8 +627,42 @@ def summarise(rows, post_id):
 # What the post's summary counts: each delivery status falls in one counter.
 SUMMARY_COUNTER_OF = {"pending": "pending", "sending": "pending", "retry_wait": "pending", "sent": "sent",
                       "relay_pending": "relay_open", "failed": "failed", "dead": "failed", "reauth_wait": "failed",
-                      "cancelled": "cancelled", "retract_pending": "retracted", "retracted": "retracted"}
+                      "cancelled": "cancelled", "retract_pending": "take_down_pending", "retracted": "retracted"}
 assert set(SUMMARY_COUNTER_OF.values()) == set(SUMMARY_COUNTERS)
+
+
+def counts_by_type_and_status(rows, into=None):
+    """{channel_type: {status: n}} of [{channel_type, status}], added to `into` if given."""
+    counts = into if into is not None else {}
+    for row in rows:
+        per_type = counts.setdefault(row["channel_type"], {})
+        per_type[row["status"]] = per_type.get(row["status"], 0) + 1
+    return counts
+
+
+def add_counts(into, counts):
+    """Add one {channel_type: {status: n}} to another (several publications' figures)."""
+    for channel_type, by_status in (counts or {}).items():
+        per_type = into.setdefault(channel_type, {})
+        for status, n in by_status.items():
+            per_type[status] = per_type.get(status, 0) + n
+    return into
+
+
+def delivery_stats(counts):
+    """{total, by_outcome, by_status, by_channel_type: {type: {total, by_outcome, by_status}}} of
+    {channel_type: {status: n}}: outcomes are the post summary's counters (SUMMARY_COUNTERS,
+    every one present), statuses the deliveries' own (dead apart from failed, say)."""
+    def block(by_status):
+        by_outcome = dict.fromkeys(SUMMARY_COUNTERS, 0)
+        for status, n in by_status.items():
+            by_outcome[SUMMARY_COUNTER_OF[status]] += n
+        return {"total": sum(by_status.values()), "by_outcome": by_outcome, "by_status": dict(sorted(by_status.items()))}
+    every_type = {}
+    for by_status in counts.values():
+        add_counts(every_type, {"all": by_status})
+    by_type = {channel_type: block(by_status) for channel_type, by_status in sorted(counts.items())}
+    return dict(block(every_type.get("all", {})), by_channel_type=by_type)
 
 
 def publication_progress(rows, publication_id, post_id, as_of):

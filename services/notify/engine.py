@@ -24,6 +24,7 @@ from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Histogram
 from pymongo.errors import PyMongoError
 
 from service_runtime import logs
@@ -52,6 +53,18 @@ SETTINGS = {
     "TIPS_REPLY_FACEBOOK_CREDENTIALS_REF": ("FACEBOOK_PAGE_TOKEN", str),
 }
 RETRACT_TRIES = 3
+
+# What this process did (Prometheus adds the instances up; a restart starts from zero, which
+# rate() and increase() expect). What is waiting now is read from MongoDB (NotifyStore.metrics).
+SEND_SECONDS = Histogram(
+    "binhyen_delivery_send_seconds", "Time one send took on the platform, by channel type and outcome "
+    "(ok, relay_required, retry, reauthorize, permanent)", ["channel_type", "outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+RETRIES = Counter("binhyen_delivery_retries", "Sends that failed for a passing reason and will be tried again",
+                  ["channel_type"])
+DEAD = Counter("binhyen_deliveries_dead", "Deliveries given up after their last attempt (an alert went to the "
+               "publishing unit)", ["channel_type"])
+COUNTED_AFTER_RECORD = {"retry_wait": RETRIES, "dead": DEAD}
 
 
 def read_settings(config):
@@ -223,7 +236,10 @@ class DeliveryEngine(DependencyProvider):
             error = exc
         except Exception as exc:
             error = adapter_for(channel["type"]).classify_error(exc)
-        duration_ms = int((time.monotonic() - started) * 1000)
+        elapsed = time.monotonic() - started
+        duration_ms = int(elapsed * 1000)
+        SEND_SECONDS.labels(channel["type"], "relay_required" if relay_required else
+                            error.error_class.value if error is not None else "ok").observe(elapsed)
         if error is not None and error.error_class == ErrorClass.RETRY and error.retry_after and bucket_key:
             # Honour Retry-After for the whole account, not just this delivery.
             self.paused[bucket_key] = max(self.paused.get(bucket_key, 0.0), time.monotonic() + error.retry_after)
@@ -235,7 +251,8 @@ class DeliveryEngine(DependencyProvider):
             backoff_base=self.settings["DELIVERY_BACKOFF_BASE_SECONDS"],
             backoff_cap=self.settings["DELIVERY_BACKOFF_CAP_SECONDS"])
         if relay_required:
-            result["relay_text"] = message["text"]
+            result["relay_message"] = {"text": message["text"], "title": message["title"]}
+            result["relay_officers"] = publication.get("relay_officers")
         return result
 
     def _pace(self, channel, max_wait=None):
@@ -330,8 +347,11 @@ class DeliveryEngine(DependencyProvider):
                 logs.log(logger, logging.WARNING, "recording deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
         self.stats["recorded"] += written
-        for doc, _ in batch:
+        for doc, result in batch:
             self.touch(doc["publication_id"], doc.get("post_id"))
+            counter = COUNTED_AFTER_RECORD.get(result.get("status"))
+            if counter is not None:
+                counter.labels(doc["channel_type"]).inc()
         self.stats["record_seconds"] += time.monotonic() - started
         lost = len(batch) - written
         if lost:
@@ -350,6 +370,8 @@ class DeliveryEngine(DependencyProvider):
             for delivery in self.store.flagged_for_retraction():
                 if self.store.settle_flag(delivery):
                     eventlet.spawn_n(self._retract_safely, delivery)  # landed after the retraction: undo it
+                else:
+                    self.touch(delivery["publication_id"], delivery.get("post_id"))  # cancelled: report it
         except Exception as exc:
             logs.log(logger, logging.WARNING, "forwarding side effects failed; retrying", error=type(exc).__name__)
 
@@ -384,6 +406,10 @@ class DeliveryEngine(DependencyProvider):
         gets the retraction event; e-mail is only marked."""
         channel = delivery["channel"]
         remind = self.settings["RELAY_REMIND_SECONDS"]
+        publication = self._publication(delivery["publication_id"]) or {"kind": "event"}
+        # a take-down task shows what was sent and who takes it down
+        take_down = {"message": domain.message_for(channel, publication),
+                     "relay_officers": publication.get("relay_officers")}
         action = domain.retraction_for(channel["type"])
         if channel.get("delivery") == "manual_relay":
             action = "take_down_task"
@@ -403,11 +429,11 @@ class DeliveryEngine(DependencyProvider):
                         eventlet.sleep(min(10.0, exc.retry_after or 0.5 * 2 ** attempt))
                         continue
                     self.store.request_take_down(delivery, remind, note=f"Xoá qua API không được / API delete "
-                                                                        f"failed: {exc.message}"[:1000])
+                                                                        f"failed: {exc.message}"[:1000], **take_down)
                     return "take_down_task"
             action = "take_down_task"
         if action == "take_down_task":
-            self.store.request_take_down(delivery, remind)
+            self.store.request_take_down(delivery, remind, **take_down)
             return "take_down_task"
         if action == "notify_partner":
             notice_publication_id = notice_publication_id or (

@@ -3,20 +3,24 @@
 The work itself is done by the DeliveryEngine (services/notify/engine.py); these entrypoints
 turn events into deliveries and answer the API.
 """
+import logging
 import uuid
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from contracts.notify import ALERT_EVENT, DeliveryQuery, RelayConfirm, RelayTaskQuery
+from contracts.notify import ALERT_EVENT, DeliveryQuery, DeliveryStatsQuery, RelayConfirm, RelayTaskQuery
 from contracts.permissions import may
 from contracts.rpc import Forbidden, InvalidInput
+from service_runtime import logs
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
 from services.notify import domain
 from services.notify.engine import DeliveryEngine
 from services.notify.store import NotifyStore, delivery_view, iso, relay_task_view
+
+logger = logging.getLogger(__name__)
 
 BOARD = {"admin", "moderator"}
 ALERT_DIGEST_LINES = 20
@@ -50,6 +54,7 @@ class NotifyService(ServiceBase):
         data = event["data"]
         audience = self.groups.resolve_audience(data["audience"], None)
         publication = post_publication(event)
+        publication["relay_officers"] = self._relay_officers(audience["channels"])
         self.store.save_publication(publication)
         self.store.save_audience_snapshot(publication["_id"], data["post_id"], data["audience"], audience)
         self.engine.fan_out(publication, audience["channels"])
@@ -113,10 +118,25 @@ class NotifyService(ServiceBase):
         self.store.save_publication(publication)
         self.engine.fan_out(publication, [channel])
 
+    def _relay_officers(self, channels, retractable=True):
+        """Names of the officers this publication's relay and take-down tasks go to, asked of
+        groups once here (never per task). Without them (groups older than this call, or it
+        failed) tasks still name the officer's id."""
+        officer_ids, unit_ids = domain.task_people_needed(channels, retractable)
+        if not officer_ids and not unit_ids:
+            return None
+        try:
+            return self.groups.relay_officers(sorted(officer_ids), sorted(unit_ids))
+        except Exception as exc:
+            logs.log(logger, logging.WARNING, "relay officers' names unavailable; tasks name ids only",
+                     error=type(exc).__name__)
+            return None
+
     def _deliver_to_subscribers(self, event):
         recipients = self.groups.recipients_for(event["type"], event["data"])
         if recipients:
             publication = event_publication(event)
+            publication["relay_officers"] = self._relay_officers([r["channel"] for r in recipients], False)
             self.store.save_publication(publication)
             self.engine.fan_out(publication, [r["channel"] for r in recipients])
 
@@ -179,7 +199,8 @@ class NotifyService(ServiceBase):
     @rpc
     def retry_delivery(self, actor, delivery_id):
         if not BOARD & set(actor.get("roles") or ()):
-            raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên / moderators and admins only")
+            raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên được gửi lại: hãy báo họ mã lượt gửi này / "
+                            "only moderators and admins may retry: tell them this delivery's id")
         doc = self.store.reopen(delivery_id, actor["id"])
         self.engine.touch(doc["publication_id"], doc.get("post_id"))
         self.engine.wake()
@@ -189,6 +210,16 @@ class NotifyService(ServiceBase):
     def delivery_summary(self, post_id):
         """Where a post arrived: counts by status and by channel type (for GET /posts/{id}/deliveries)."""
         return domain.summarise(self.store.delivery_rows(post_id), post_id)
+
+    @rpc
+    def delivery_stats(self, query=None):
+        """Deliveries of posts by channel type and outcome: one post (`post_id`) and/or the posts
+        published in a period (`from`, `to`); with neither, every post."""
+        q = load(DeliveryStatsQuery(), query or {})
+        counts, publications = self.store.delivery_counts(q.get("post_id"), q.get("published_from"),
+                                                          q.get("published_to"))
+        return dict(domain.delivery_stats(counts), post_id=q.get("post_id"), publications=publications,
+                    published_from=iso(q.get("published_from")), published_to=iso(q.get("published_to")))
 
     @rpc
     def audience_snapshot(self, publication_id):
@@ -216,7 +247,7 @@ class NotifyService(ServiceBase):
     @rpc
     def list_relay_tasks(self, actor, query=None):
         q = load(RelayTaskQuery(), query or {})
-        filters = {key: q[key] for key in ("status", "purpose") if key in q}
+        filters = {key: q[key] for key in ("status", "purpose", "post_id") if key in q}
         if q["all"]:
             if not BOARD & set(actor.get("roles") or ()):
                 raise Forbidden("Chỉ Ban kiểm duyệt hoặc quản trị viên xem được mọi nhiệm vụ / "
@@ -240,7 +271,7 @@ class NotifyService(ServiceBase):
         if task["purpose"] == "post" and not data.get("permalink"):
             raise InvalidInput("Cần đường dẫn tới bài đã đăng / the permalink is required",
                                {"permalink": ["required"]})
-        done = self.store.confirm_relay_task(task, actor["id"], data.get("permalink"))
+        done = self.store.confirm_relay_task(task, actor, data.get("permalink"))
         self.engine.touch(task.get("publication_id"), task.get("post_id"))
         return relay_task_view(done)
 

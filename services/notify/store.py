@@ -59,10 +59,12 @@ def delivery_view(doc, with_attempts=False):
 
 def relay_task_view(doc):
     view = {key: doc.get(key) for key in ("purpose", "status", "delivery_id", "publication_id", "post_id",
-                                          "channel_id", "channel_type", "channel_name", "group_id", "officer_id",
-                                          "unit_id", "text", "external_id", "permalink", "confirmed_by")}
+                                          "post_title", "channel_id", "channel_type", "channel_name", "group_id",
+                                          "officer_id", "officer_username", "officer_name", "unit_id", "text",
+                                          "external_id", "permalink", "confirmed_by", "confirmed_by_username")}
     view["id"] = doc["_id"]
-    for key in ("created_at", "remind_at", "overdue_at", "reminded_at", "confirmed_at"):
+    view["unit_officers"] = doc.get("unit_officers") or []
+    for key in ("created_at", "remind_at", "overdue_at", "reminded_at", "confirmed_at", "sent_at"):
         view[key] = iso(doc.get(key))
     return view
 
@@ -95,12 +97,38 @@ class NotifyStore(Store):
             IndexModel([("unit_id", ASCENDING), ("status", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("remind_at", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("overdue_at", ASCENDING)]),
+            IndexModel([("post_id", ASCENDING)]),   # a post's tasks (the delivery monitor)
         ],
         "audience_snapshots": [IndexModel([("post_id", ASCENDING)])],
-        "publications": [IndexModel([("post_id", ASCENDING)])],
+        "publications": [IndexModel([("post_id", ASCENDING)]),
+                         IndexModel([("kind", ASCENDING), ("created_at", ASCENDING)])],   # statistics by period
         "alerts": [IndexModel([("delivered", ASCENDING), ("created_at", ASCENDING)]),
                    IndexModel([("unit_id", ASCENDING), ("created_at", ASCENDING)])],
     }
+
+    def metrics(self):
+        """Figures read at scrape time, the same whichever notify instance answers: deliveries
+        waiting or needing a person, open relay tasks, the oldest delivery not yet out. Only
+        statuses that stay few are counted here (an index range, not the whole collection)."""
+        yield from super().metrics()
+        now = utcnow()
+        oldest = None
+        for row in self.db.deliveries.aggregate([
+                {"$match": {"status": {"$in": list(domain.WAITING_STATUSES)}}},
+                {"$group": {"_id": {"channel_type": "$channel_type", "status": "$status"}, "n": {"$sum": 1},
+                            "oldest": {"$min": "$created_at"}}}]):
+            yield ("binhyen_deliveries", "Deliveries waiting to go out or for a person (relay, take-down, "
+                   "token, dead), by channel type and status", row["_id"], row["n"])
+            if row["_id"]["status"] in domain.NOT_YET_OUT and row.get("oldest"):
+                oldest = min(oldest or row["oldest"], row["oldest"])
+        yield ("binhyen_delivery_oldest_pending_age_seconds", "Age of the oldest delivery not yet out "
+               "(pending, sending or waiting to retry); 0 when none", {},
+               (now - oldest).total_seconds() if oldest else 0.0)
+        for row in self.db.relay_tasks.aggregate([
+                {"$match": {"status": {"$in": ["open", "overdue"]}}},
+                {"$group": {"_id": {"purpose": "$purpose", "status": "$status"}, "n": {"$sum": 1}}}]):
+            yield "binhyen_relay_tasks", "Relay and take-down tasks not yet done, by purpose and status", \
+                row["_id"], row["n"]
 
     # --- publications and their deliveries ---------------------------------------------------
     def save_publication(self, publication):
@@ -219,7 +247,7 @@ class NotifyStore(Store):
         if status == "relay_pending":
             changes["relay_task_id"] = after["relay_task_id"] = f"{doc['_id']}:post"
             task, event, alert = self._relay_task(after, after["relay_task_id"], "post", relay_remind_seconds,
-                                                 text=result.get("relay_text"))
+                                                 result.get("relay_message"), result.get("relay_officers"))
             effects += [self._effect("relay_tasks", task), self._event_effect(*event),
                         self._effect("alerts", alert)]
         elif status in domain.OUTCOME_EVENTS:
@@ -293,20 +321,27 @@ class NotifyStore(Store):
         self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$unset": {"retract_requested": ""}})
         return delivery["status"] == "sent"
 
-    def _relay_task(self, delivery, task_id, purpose, remind_seconds, text=None):
-        """(relay task, its notify.relay_task_created event, the officer's alert) for a delivery."""
+    def _relay_task(self, delivery, task_id, purpose, remind_seconds, message=None, relay_officers=None):
+        """(relay task, its notify.relay_task_created event, the officer's alert) for a delivery.
+
+        The task says what to post, or what to delete (the post's title and text as sent, when,
+        in which group, the platform's message id), and who does it. `message` ({text, title})
+        and `relay_officers` (the names groups gave at publication) come from the engine's
+        cached publication; without them the publication is read here."""
         now = utcnow()
         channel = delivery.get("channel") or {}
         remind_at, overdue_at = domain.relay_deadlines(now, remind_seconds)
-        if purpose == "post" and text is None:
-            text = domain.message_for(channel, self.get_publication(delivery["publication_id"]) or
-                                      {"kind": "event"})["text"]
+        if message is None:
+            publication = self.get_publication(delivery["publication_id"]) or {"kind": "event"}
+            message = domain.message_for(channel, publication)
+            relay_officers = relay_officers or publication.get("relay_officers")
         task = {"_id": task_id, "purpose": purpose, "status": "open", "delivery_id": delivery["_id"],
                 "publication_id": delivery["publication_id"], "post_id": delivery.get("post_id"),
-                "channel_id": delivery["channel_id"], "channel_type": delivery["channel_type"],
-                "channel_name": channel.get("name"), "group_id": channel.get("external_id"),
-                "officer_id": channel.get("relay_officer_id"), "unit_id": channel.get("unit_id"),
-                "text": text if purpose == "post" else None,
+                "post_title": message.get("title"), "channel_id": delivery["channel_id"],
+                "channel_type": delivery["channel_type"], "channel_name": channel.get("name"),
+                "group_id": channel.get("external_id"), "unit_id": channel.get("unit_id"),
+                **domain.task_assignee(channel, relay_officers), "text": message.get("text"),
+                "sent_at": delivery.get("sent_at") if purpose == "take_down" else None,
                 "external_id": delivery.get("external_id") if purpose == "take_down" else None,
                 "created_at": now, "remind_at": remind_at, "overdue_at": overdue_at, "reminded_at": None}
         event = ("notify.relay_task_created", {
@@ -315,7 +350,8 @@ class NotifyStore(Store):
             "channel_type": delivery["channel_type"], "officer_id": task["officer_id"], "purpose": purpose,
             "unit_id": task["unit_id"], "due_at": iso(overdue_at)})
         kind = "relay_task" if purpose == "post" else "take_down_task"
-        alert = self._alert_doc(kind, task["unit_id"], domain.alert_text(kind, channel=task["channel_name"]),
+        alert = self._alert_doc(kind, task["unit_id"], domain.alert_text(kind, task, channel=task["channel_name"],
+                                                                         title=task["post_title"]),
                                 officer_id=task["officer_id"], delivery_id=delivery["_id"], relay_task_id=task_id,
                                 post_id=delivery.get("post_id"))
         return task, event, alert
@@ -340,12 +376,44 @@ class NotifyStore(Store):
         return [doc["_id"] for doc in self.db.publications.find({"post_id": post_id}, {"_id": 1})]
 
     def report_progress(self, publication_id, post_id):
-        """Emit where a publication stands now, counted from its deliveries."""
-        as_of = utcnow().isoformat()  # before the read: a later report never shows less
-        rows = self.db.deliveries.find({"publication_id": publication_id}, {"status": 1, "channel_type": 1})
-        data = domain.publication_progress(list(rows), publication_id, post_id, as_of)
-        self.atomic(lambda session: self.emit(session, "notify.publication_progress", data))
+        """Emit where a publication stands now, counted from its deliveries, and keep the count
+        with the publication (delivery statistics over a period add these up)."""
+        now = utcnow()
+        as_of = now.isoformat()  # before the read: a later report never shows less
+        rows = list(self.db.deliveries.find({"publication_id": publication_id}, {"status": 1, "channel_type": 1}))
+        data = domain.publication_progress(rows, publication_id, post_id, as_of)
+
+        def write(session):
+            self.emit(session, "notify.publication_progress", data)
+            self.db.publications.update_one(
+                {"_id": publication_id, "counts_as_of": {"$not": {"$gt": now}}},  # reports may cross
+                {"$set": {"counts": domain.counts_by_type_and_status(rows), "counts_as_of": now}}, session=session)
+        self.atomic(write)
         return data
+
+    def delivery_counts(self, post_id=None, created_from=None, created_to=None):
+        """({channel_type: {status: n}}, publications counted) for one post's publications and/or
+        the posts published in [created_from, created_to). One post is counted from its
+        deliveries, as they are now; over a period each publication adds the count its last
+        progress report kept (a period of hundreds of posts costs one read per post, not one per
+        delivery), and one not reported yet is counted from its deliveries."""
+        query = {"kind": "post"}
+        if post_id:
+            query["post_id"] = post_id
+        if created_from or created_to:
+            query["created_at"] = {**({"$gte": created_from} if created_from else {}),
+                                   **({"$lt": created_to} if created_to else {})}
+        counts, recount = {}, []
+        publications = list(self.db.publications.find(query, {"counts": 1}))
+        for publication in publications:
+            if post_id or publication.get("counts") is None:
+                recount.append(publication["_id"])
+            else:
+                domain.add_counts(counts, publication["counts"])
+        if recount:
+            rows = self.db.deliveries.find({"publication_id": {"$in": recount}}, {"status": 1, "channel_type": 1})
+            domain.counts_by_type_and_status(rows, into=counts)
+        return counts, len(publications)
 
     def reopen(self, delivery_id, actor_id):
         """An operator's retry: back to pending, with a fresh budget of attempts."""
@@ -353,8 +421,8 @@ class NotifyStore(Store):
         try:
             status = domain.reopen(doc["status"])
         except domain.IllegalTransition:
-            raise Conflict(f"Chỉ gửi lại được lượt gửi hỏng hoặc chờ cấp lại mã (đang là '{doc['status']}') / "
-                           f"only a failed, dead or reauth-waiting delivery can be retried (it is {doc['status']})",
+            # says what to do instead: wait, confirm the relay task, publish again...
+            raise Conflict(f"Không gửi lại được / cannot retry ({doc['status']}): {domain.not_retryable_reason(doc)}",
                            {"status": [doc["status"]]})
         now = utcnow()
         after = self.db.deliveries.find_one_and_update(
@@ -399,7 +467,7 @@ class NotifyStore(Store):
              "$push": {"attempts": {"at": now, "outcome": "retracted", "error_class": None, "error": note,
                                     "duration_ms": duration_ms}}})
 
-    def request_take_down(self, delivery, remind_seconds, note=None):
+    def request_take_down(self, delivery, remind_seconds, note=None, message=None, relay_officers=None):
         """A sent delivery with no delete API: a take-down task for its officer or unit."""
         def write(session):
             now = utcnow()
@@ -412,7 +480,8 @@ class NotifyStore(Store):
                                         "error": note, "duration_ms": None}}},
                 session=session, return_document=ReturnDocument.AFTER)
             if after is not None:
-                task, event, alert = self._relay_task(after, task_id, "take_down", remind_seconds)
+                task, event, alert = self._relay_task(after, task_id, "take_down", remind_seconds, message,
+                                                      relay_officers)
                 self.db.relay_tasks.insert_one(task, session=session)
                 self.db.alerts.insert_one(alert, session=session)
                 self.emit(session, *event)
@@ -435,12 +504,13 @@ class NotifyStore(Store):
     def list_relay_tasks(self, filters, limit, cursor):
         return page(self.db.relay_tasks, filters, limit, cursor, newest_first=True)
 
-    def confirm_relay_task(self, task, actor_id, permalink):
+    def confirm_relay_task(self, task, actor, permalink):
         def write(session):
             now = utcnow()
             done = self.db.relay_tasks.find_one_and_update(
                 {"_id": task["_id"], "status": {"$in": ["open", "overdue"]}},
-                {"$set": {"status": "done", "permalink": permalink, "confirmed_by": actor_id, "confirmed_at": now}},
+                {"$set": {"status": "done", "permalink": permalink, "confirmed_by": actor["id"],
+                          "confirmed_by_username": actor.get("username"), "confirmed_at": now}},
                 session=session, return_document=ReturnDocument.AFTER)
             if done is None:
                 raise Conflict("Nhiệm vụ đã xong hoặc đã huỷ / the task is already done or cancelled",
@@ -475,7 +545,7 @@ class NotifyStore(Store):
             if result.modified_count:
                 self._alert(session, "relay_reminder", unit_id=task.get("unit_id"), officer_id=task.get("officer_id"),
                             relay_task_id=task["_id"], delivery_id=task["delivery_id"], post_id=task.get("post_id"),
-                            text=domain.alert_text("relay_reminder", channel=task.get("channel_name")))
+                            text=domain.alert_text("relay_reminder", task, channel=task.get("channel_name")))
         self.atomic(write)
 
     def due_overdue(self, now, limit=100):
@@ -494,7 +564,7 @@ class NotifyStore(Store):
                 | {"relay_task_id": task["_id"], "created_at": iso(task["created_at"])})
             self._alert(session, "relay_overdue", unit_id=task.get("unit_id"), officer_id=None,
                         relay_task_id=task["_id"], delivery_id=task["delivery_id"], post_id=task.get("post_id"),
-                        text=domain.alert_text("relay_overdue", channel=task.get("channel_name")))
+                        text=domain.alert_text("relay_overdue", task, channel=task.get("channel_name")))
         self.atomic(write)
 
     # --- alerts ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from contracts.posts import (  # noqa: F401  (the vocabulary is part of the cont
     BODY_MAX, CHANNEL_FAMILY, CHANNEL_TYPES, FACEBOOK_MAX, KINDS, OUTCOMES, STATUSES, TITLE_MAX, WANTED_KINDS,
     YOUTUBE_DESCRIPTION_MAX_BYTES, YOUTUBE_TITLE_MAX, ZALO_MAX, clean_text, text_problem,
 )
-from contracts.notify import SUMMARY_COUNTERS
+from contracts.notify import STILL_OUT_COUNTERS, SUMMARY_COUNTERS
 from contracts.permissions import Actor, refusal
 from contracts.rpc import Conflict, Forbidden, InvalidInput
 from service_runtime.text import normalise, search_tokens
@@ -754,9 +754,18 @@ def initial_delivery_summary(by_type):
 
 
 def delivery_summary(by_type):
-    """{channel_type: {sent, failed, pending, relay_open, cancelled, retracted}}, every counter present."""
+    """{channel_type: {sent, failed, pending, relay_open, cancelled, retracted, take_down_pending}},
+    every counter present."""
     return {channel_type: {counter: int(counts.get(counter, 0)) for counter in SUMMARY_COUNTERS}
             for channel_type, counts in by_type.items()}
+
+
+def retracted_everywhere(summary):
+    """True when no delivery of a retracted post is still on a platform or on its way there
+    (sent and not deleted, a take-down task open, pending, a relay open); failed and cancelled
+    ones never went out. Until notify reports the take-downs, the summary says sent: False."""
+    return not any((counts or {}).get(counter, 0) for counts in (summary or {}).values()
+                   for counter in STILL_OUT_COUNTERS)
 
 
 # --- search --------------------------------------------------------------------------------

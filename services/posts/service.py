@@ -28,6 +28,8 @@ UNFIT_CHANNELS_NAMED = 20  # channels named in an approval refused for channels 
 def view(post, actor=None):
     shown = {key: value for key, value in post.items() if key not in ("history", "summary_as_of")}
     shown["required_approvals"] = domain.required_approvals(post["kind"])
+    shown["retracted_everywhere"] = (domain.retracted_everywhere(post.get("delivery_summary"))
+                                     if post.get("retraction_reason") else None)
     if actor is not None:
         shown["allowed_actions"] = domain.allowed_actions(post, actor)
     return shown

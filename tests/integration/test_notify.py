@@ -11,6 +11,8 @@ import signal
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -338,6 +340,9 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     task = next(t for t in mine if t["delivery_id"] == found[first["id"]]["_id"])
     assert task["status"] == "open" and task["group_id"] == first["external_id"]
     assert all(t["officer_id"] == first["relay_officer_id"] for t in mine)
+    # named as the officer logs in, with their full name (the id is a slug of the username)
+    assert task["officer_username"] == f"canbo.{first['ward']}" and task["officer_name"].startswith("Cán bộ ")
+    assert task["post_title"] == "Cảnh báo lừa đảo qua mạng" and "không chuyển tiền" in task["text"]
     assert stack.client.get("/api/v1/relay-tasks?all=true", headers=officer).status_code == 403
     assert len(stack.client.get("/api/v1/relay-tasks?all=true&limit=500",
                                 headers=stack.moderator).get_json()["items"]) >= 2
@@ -349,6 +354,7 @@ def test_manual_relay_confirm_and_overdue(stack, sandbox):
     confirmed = stack.client.post(url, headers=officer, json={"permalink": "https://zalo.me/g/abc/msg/1"})
     assert confirmed.status_code == 200, confirmed.data
     assert confirmed.get_json()["status"] == "done"
+    assert confirmed.get_json()["confirmed_by_username"] == f"canbo.{first['ward']}"
     after = wait_statuses(stack, pid, {first["id"]: "sent"})
     assert after[first["id"]]["external_id"] == "https://zalo.me/g/abc/msg/1"
     # the confirmation shows in the post's progress: one relay fewer open, one more sent
@@ -394,9 +400,16 @@ def test_retraction_takes_down_what_was_sent_and_cancels_the_rest(stack, sandbox
     # Facebook: the post deleted through Graph
     delete, = [r for r in received(sandbox, page) if r["method"] == "DELETE"]
     assert delete["body"]["post_id"] == found[page["id"]]["external_id"]
-    # Zalo OA group: no delete API, so a take-down task for the unit
+    # Zalo OA group: no delete API, so a take-down task for the unit's operators, saying what to delete
     takedown = stack.db("notify").relay_tasks.find_one({"delivery_id": found[zalo["id"]]["_id"], "purpose": "take_down"})
     assert takedown["status"] == "open" and takedown["unit_id"] == zalo["unit_id"]
+    assert takedown["officer_id"] is None
+    assert [o["username"] for o in takedown["unit_officers"]] == [f"canbo.{zalo['ward']}"]
+    assert takedown["post_title"] == "Cảnh báo lừa đảo qua mạng" and "không chuyển tiền" in takedown["text"]
+    assert takedown["channel_name"] == zalo["name"] and takedown["external_id"] == found[zalo["id"]]["external_id"]
+    assert takedown["sent_at"] == found[zalo["id"]]["sent_at"]
+    alert = next(a for a in stack.rpc.notify.alerts(zalo["unit_id"]) if a["refs"].get("relay_task_id") == takedown["_id"])
+    assert "«Cảnh báo lừa đảo qua mạng»" in alert["text"] and f"canbo.{zalo['ward']}" in alert["text"]
     # the manual relay not yet done is cancelled, never posted
     assert stack.db("notify").relay_tasks.find_one({"delivery_id": found[manual["id"]]["_id"],
                                                      "purpose": "post"})["status"] == "cancelled"
@@ -412,6 +425,130 @@ def test_retraction_takes_down_what_was_sent_and_cancels_the_rest(stack, sandbox
     done = stack.client.post(f"/api/v1/relay-tasks/{takedown['_id']}/confirm", headers=ward_officer, json={})
     assert done.status_code == 200, done.data
     wait_statuses(stack, data["publication_id"], {zalo["id"]: "retracted"})
+
+
+def test_a_retracted_post_is_not_called_gone_while_a_zalo_group_still_shows_it(stack, sandbox):
+    """Through the posts API: the board publishes, then retracts. Facebook is deleted at once; the
+    Zalo groups need their officers' take-downs, and until both are confirmed the post's summary
+    says take_down_pending and retracted_everywhere is false."""
+    c = stack.client
+    page = new_page(stack, "gỡ hết chưa")
+    zalo, = pick(stack, "zalo_oa_group")
+    manual, = pick(stack, "zalo_group_manual")
+    editor = login(c, "bientap", DEMO_PASSWORD)
+    post = c.post("/api/v1/posts", headers=editor, json={
+        "kind": "warning", "title": "Cảnh báo giả danh công an gọi điện",
+        "body": "Công an không làm việc qua điện thoại. Gọi 113 khi cần.",
+        "audience": {"channels": [page["id"], zalo["id"], manual["id"]]}}).get_json()
+    for action, headers in (("submit", editor), ("approve", stack.moderator), ("publish", stack.moderator)):
+        response = c.post(f"/api/v1/posts/{post['id']}/{action}", headers=headers, json={})
+        assert response.status_code == 200, response.data
+    pid = response.get_json()["publication_id"]
+    found = wait_statuses(stack, pid, {page["id"]: "sent", zalo["id"]: "sent", manual["id"]: "relay_pending"})
+    manual_officer = login(c, f"canbo.{manual['ward']}", DEMO_PASSWORD)
+    relay = c.get(f"/api/v1/relay-tasks?post_id={post['id']}", headers=manual_officer).get_json()["items"]
+    assert [t["delivery_id"] for t in relay] == [found[manual["id"]]["_id"]]
+    assert c.post(f"/api/v1/relay-tasks/{relay[0]['id']}/confirm", headers=manual_officer,
+                  json={"permalink": "https://zalo.me/g/gia-danh/msg/7"}).status_code == 200
+    found = wait_statuses(stack, pid, {manual["id"]: "sent"})
+
+    retracted = c.post(f"/api/v1/posts/{post['id']}/retract", headers=stack.moderator,
+                       json={"reason": "Đã có thông báo chính thức mới"})
+    assert retracted.status_code == 200 and retracted.get_json()["retracted_everywhere"] is False
+    wait_statuses(stack, pid, {page["id"]: "retracted", zalo["id"]: "retract_pending",
+                               manual["id"]: "retract_pending"})
+
+    def shown():
+        return c.get(f"/api/v1/posts/{post['id']}", headers=editor).get_json()
+    wait_for(lambda: shown()["delivery_summary"]["facebook_page"]["retracted"] == 1
+             and shown()["delivery_summary"]["zalo_oa_group"]["take_down_pending"] == 1, message="summary")
+    summary = shown()["delivery_summary"]
+    assert summary["zalo_oa_group"]["retracted"] == 0 and summary["zalo_group_manual"]["take_down_pending"] == 1
+    assert shown()["retracted_everywhere"] is False
+
+    # the board sees the post's open take-downs; each officer sees theirs, saying what to delete
+    board = c.get(f"/api/v1/relay-tasks?post_id={post['id']}&all=true&purpose=take_down&status=open",
+                  headers=stack.moderator).get_json()["items"]
+    assert {t["channel_id"] for t in board} == {zalo["id"], manual["id"]}
+    mine = {t["channel_id"]: t for t in c.get(f"/api/v1/relay-tasks?post_id={post['id']}&purpose=take_down",
+                                              headers=manual_officer).get_json()["items"]}
+    assert manual["id"] in mine and (zalo["id"] in mine) == (zalo["unit_id"] == manual["unit_id"])
+    mine = mine[manual["id"]]
+    assert mine["channel_name"] == manual["name"]
+    assert mine["officer_username"] == f"canbo.{manual['ward']}"
+    assert mine["post_title"] == "Cảnh báo giả danh công an gọi điện" and "113" in mine["text"]
+    assert mine["external_id"] == "https://zalo.me/g/gia-danh/msg/7" and mine["sent_at"]
+    zalo_officer = login(c, f"canbo.{zalo['ward']}", DEMO_PASSWORD)
+    for officer in (manual_officer, zalo_officer):
+        for task in c.get(f"/api/v1/relay-tasks?post_id={post['id']}&purpose=take_down&status=open",
+                          headers=officer).get_json()["items"]:
+            assert c.post(f"/api/v1/relay-tasks/{task['id']}/confirm", headers=officer, json={}).status_code == 200
+    wait_for(lambda: shown()["retracted_everywhere"] is True, message="retracted everywhere")
+    assert {t: counts["retracted"] for t, counts in shown()["delivery_summary"].items()} == {
+        "facebook_page": 1, "zalo_oa_group": 1, "zalo_group_manual": 1}
+
+    # the delivery is gone from the platforms: a retry is refused, saying why and what to do instead
+    refused = c.post(f"/api/v1/deliveries/{found[page['id']]['_id']}/retry", headers=stack.moderator)
+    assert refused.status_code == 409 and "publish the post again" in refused.get_json()["detail"]
+
+
+# --- figures for operations -------------------------------------------------------------------------
+
+def test_delivery_statistics_by_channel_type_and_outcome_per_post_and_period(stack, sandbox):
+    started = datetime.now(timezone.utc)
+    page = new_page(stack, "thống kê")
+    sent_zalo, dead_zalo = pick(stack, "zalo_oa_group", 2)
+    manual, = pick(stack, "zalo_group_manual")
+    configure(sandbox, {"channel": sandbox_key(dead_zalo), "error": {"status": 503}})
+    first = publish_post(stack.config, [page, sent_zalo, dead_zalo, manual])["data"]
+    second = publish_post(stack.config, [page, sent_zalo])["data"]
+    wait_statuses(stack, first["publication_id"], {page["id"]: "sent", sent_zalo["id"]: "sent",
+                                                   dead_zalo["id"]: "dead", manual["id"]: "relay_pending"})
+    wait_statuses(stack, second["publication_id"], {page["id"]: "sent", sent_zalo["id"]: "sent"})
+
+    def stats(**query):
+        url = "/api/v1/stats/deliveries?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items())
+        response = stack.client.get(url, headers=stack.auditor)
+        assert response.status_code == 200, response.data
+        return response.get_json()
+
+    one = stats(post_id=first["post_id"])
+    assert one["post_id"] == first["post_id"] and one["publications"] == 1 and one["total"] == 4
+    assert one["by_channel_type"]["zalo_oa_group"]["by_status"] == {"sent": 1, "dead": 1}
+    assert one["by_channel_type"]["zalo_oa_group"]["by_outcome"]["failed"] == 1
+    assert one["by_channel_type"]["zalo_group_manual"]["by_outcome"]["relay_open"] == 1
+    assert one["by_outcome"] == {"sent": 2, "failed": 1, "pending": 0, "relay_open": 1, "cancelled": 0,
+                                 "retracted": 0, "take_down_pending": 0}
+
+    # a period adds up what each publication's last progress report counted
+    expected = {"facebook_page": {"sent": 2}, "zalo_oa_group": {"sent": 2, "dead": 1},
+                "zalo_group_manual": {"relay_pending": 1}}
+    period = wait_for(lambda: (p := stats(**{"from": started.isoformat()})) and
+                      {t: c["by_status"] for t, c in p["by_channel_type"].items()} == expected and p,
+                      message="the period's figures")
+    assert period["publications"] == 2 and period["total"] == 6 and period["by_outcome"]["sent"] == 4
+    assert period["from"] == started.isoformat() and period["to"] is None
+    before = stats(to=started.isoformat())
+    assert before["publications"] + 2 == stats()["publications"]
+    # one post within the period, and a period that excludes it
+    assert stats(post_id=second["post_id"], **{"from": started.isoformat()})["total"] == 2
+    assert stats(post_id=second["post_id"], to=started.isoformat())["total"] == 0
+
+    # a delivery retried after the fix moves from dead to sent in the figures
+    configure(sandbox, {"channel": sandbox_key(dead_zalo)})
+    dead = deliveries(stack, first["publication_id"])[dead_zalo["id"]]
+    assert stack.client.post(f"/api/v1/deliveries/{dead['_id']}/retry", headers=stack.moderator).status_code == 200
+    wait_for(lambda: stats(**{"from": started.isoformat()})["by_channel_type"]["zalo_oa_group"]["by_status"]
+             == {"sent": 3}, message="the retry counted")
+    kept = stack.db("notify").publications.find_one({"_id": first["publication_id"]})["counts"]
+    assert kept["zalo_oa_group"] == {"sent": 2}  # the figure kept with the publication, not a recount
+
+    for bad in ("from=2026-03-01T00:00:00", "from=yesterday", "post_id=",
+                f"from={quote(started.isoformat())}&to={quote((started - timedelta(hours=1)).isoformat())}",
+                "status=dead"):
+        response = stack.client.get(f"/api/v1/stats/deliveries?{bad}", headers=stack.auditor)
+        assert response.status_code == 422 and response.content_type == "application/problem+json", bad
+    assert stack.client.get("/api/v1/stats/deliveries").status_code == 401
 
 
 # --- several processes, and one killed -----------------------------------------------------------

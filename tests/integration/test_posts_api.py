@@ -270,7 +270,7 @@ def test_delivery_progress_from_notify_updates_the_summary_newest_report_wins(st
     wait_for(lambda: summary()["zalo_oa_group"]["sent"] == total, message="summary updated")
     time.sleep(1.5)
     assert summary()["zalo_oa_group"] == {"sent": total, "failed": 0, "pending": 0, "relay_open": 0,
-                                          "cancelled": 0, "retracted": 0}
+                                          "cancelled": 0, "retracted": 0, "take_down_pending": 0}
 
 
 EDITOR = {"id": "bientap", "username": "bientap", "roles": ["editor"], "unit_id": "doi-tham-muu"}

@@ -220,11 +220,16 @@ def test_publication_progress_counts_each_delivery_once_by_its_current_status():
             {"channel_type": "zalo_oa_group", "status": "dead"},
             {"channel_type": "zalo_group_manual", "status": "relay_pending"},
             {"channel_type": "zalo_group_manual", "status": "cancelled"},
-            {"channel_type": "webhook", "status": "retracted"}]
+            {"channel_type": "webhook", "status": "retracted"},
+            {"channel_type": "zalo_oa_group", "status": "retract_pending"},    # take-down task open
+            {"channel_type": "zalo_oa_group", "status": "retracted"}]          # take-down confirmed
     progress = domain.publication_progress(rows, "pub-1", "post-1", "2026-11-29T01:00:00+00:00")
-    assert progress["total"] == 8 and progress["open"] == 2
+    assert progress["total"] == 10 and progress["open"] == 2
     assert progress["by_channel_type"]["facebook_page"] == {"sent": 1, "failed": 1, "pending": 0, "relay_open": 0,
-                                                            "cancelled": 0, "retracted": 0}
+                                                            "cancelled": 0, "retracted": 0, "take_down_pending": 0}
+    # a message still in the group is not counted as retracted
+    assert progress["by_channel_type"]["zalo_oa_group"]["take_down_pending"] == 1
+    assert progress["by_channel_type"]["zalo_oa_group"]["retracted"] == 1
     assert progress["by_channel_type"]["zalo_oa_group"]["pending"] == 2
     assert progress["by_channel_type"]["zalo_oa_group"]["failed"] == 1
     assert progress["by_channel_type"]["zalo_group_manual"]["relay_open"] == 1
@@ -235,3 +240,89 @@ def test_publication_progress_counts_each_delivery_once_by_its_current_status():
 
 def test_every_delivery_status_falls_in_one_summary_counter():
     assert set(domain.SUMMARY_COUNTER_OF) == set(DELIVERY_STATUSES)
+
+
+# --- who does a relay or take-down task ------------------------------------------------------------
+
+NAMES = {"officers": {"canbo-nam-binh": {"id": "canbo-nam-binh", "username": "canbo.nam-binh",
+                                         "full_name": "Cán bộ Công an phường Nam Bình"},
+                      "canbo-ninh-khanh": {"id": "canbo-ninh-khanh", "username": "canbo.ninh-khanh",
+                                           "full_name": "Cán bộ Công an phường Ninh Khánh"}},
+         "by_unit": {"ca-ninh-khanh": ["canbo-ninh-khanh"]}}
+MANUAL = {"id": "c1", "type": "zalo_group_manual", "unit_id": "ca-nam-binh", "relay_officer_id": "canbo-nam-binh"}
+OA_GROUP = {"id": "c2", "type": "zalo_oa_group", "unit_id": "ca-ninh-khanh", "relay_officer_id": None}
+
+
+def test_a_task_names_the_groups_officer_as_they_log_in():
+    assignee = domain.task_assignee(MANUAL, NAMES)
+    assert assignee == {"officer_id": "canbo-nam-binh", "officer_username": "canbo.nam-binh",
+                        "officer_name": "Cán bộ Công an phường Nam Bình", "unit_officers": []}
+    assert domain.assignee_label(assignee) == "Cán bộ Công an phường Nam Bình (canbo.nam-binh)"
+
+
+def test_an_oa_group_with_no_officer_goes_to_its_units_operators():
+    assignee = domain.task_assignee(OA_GROUP, NAMES)
+    assert assignee["officer_id"] is None
+    assert [o["username"] for o in assignee["unit_officers"]] == ["canbo.ninh-khanh"]
+    assert domain.assignee_label(assignee) == "Cán bộ Công an phường Ninh Khánh (canbo.ninh-khanh)"
+
+
+def test_without_names_from_groups_a_task_still_names_the_officers_id():
+    assignee = domain.task_assignee(MANUAL, None)
+    assert assignee["officer_id"] == "canbo-nam-binh" and assignee["officer_username"] is None
+    assert domain.assignee_label(assignee) == "canbo-nam-binh"
+    assert domain.assignee_label(domain.task_assignee(OA_GROUP, None)) is None
+
+
+def test_names_are_asked_for_the_officers_and_units_tasks_will_go_to():
+    page = {"id": "c3", "type": "facebook_page", "unit_id": "catp"}       # deleted by API: no task
+    hook = {"id": "c4", "type": "webhook", "unit_id": "dt-pccc"}          # the partner is told: no task
+    assert domain.task_people_needed([MANUAL, OA_GROUP, page, hook]) == ({"canbo-nam-binh"}, {"ca-ninh-khanh"})
+    # an event is never taken down: only a relay needs a name
+    assert domain.task_people_needed([MANUAL, OA_GROUP], retractable=False) == ({"canbo-nam-binh"}, set())
+
+
+def test_alerts_about_tasks_say_what_and_who():
+    text = domain.alert_text("take_down_task", domain.task_assignee(MANUAL, NAMES), channel="Nhóm trọ Nam Bình #1",
+                             title="Truy nã Nguyễn Văn Bình")
+    assert "«Truy nã Nguyễn Văn Bình»" in text and "Nhóm trọ Nam Bình #1" in text
+    assert text.endswith("giao cho / assigned to: Cán bộ Công an phường Nam Bình (canbo.nam-binh)")
+
+
+# --- an operator's retry -----------------------------------------------------------------------------
+
+def test_a_refused_retry_says_what_to_do_instead():
+    when = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
+    assert "2026-03-01T02:00:00+00:00" in domain.not_retryable_reason({"status": "retry_wait", "next_attempt_at": when})
+    assert "relay-42" in domain.not_retryable_reason({"status": "relay_pending", "relay_task_id": "relay-42"})
+    assert "nothing to retry" in domain.not_retryable_reason({"status": "sent"})
+    assert "publish the post again" in domain.not_retryable_reason({"status": "cancelled"})
+    for state in set(DELIVERY_STATUSES) - domain.REOPENABLE:
+        with pytest.raises(IllegalTransition):
+            domain.reopen(state)
+        assert "/" in domain.not_retryable_reason({"status": state})  # Vietnamese / English
+
+
+# --- delivery statistics -------------------------------------------------------------------------------
+
+def test_statistics_count_each_delivery_by_outcome_and_by_its_own_status():
+    first = domain.counts_by_type_and_status([{"channel_type": "zalo_oa_group", "status": "sent"},
+                                              {"channel_type": "zalo_oa_group", "status": "dead"},
+                                              {"channel_type": "zalo_oa_group", "status": "reauth_wait"},
+                                              {"channel_type": "facebook_page", "status": "retracted"}])
+    second = {"zalo_oa_group": {"sent": 2, "retract_pending": 1}}
+    stats = domain.delivery_stats(domain.add_counts(first, second))
+    zalo = stats["by_channel_type"]["zalo_oa_group"]
+    assert zalo["total"] == 6 and zalo["by_status"] == {"dead": 1, "reauth_wait": 1, "retract_pending": 1, "sent": 3}
+    assert zalo["by_outcome"]["failed"] == 2 and zalo["by_outcome"]["take_down_pending"] == 1
+    assert stats["total"] == 7 and stats["by_outcome"]["retracted"] == 1 and stats["by_outcome"]["sent"] == 3
+    assert set(stats["by_outcome"]) == set(domain.SUMMARY_COUNTERS)  # every counter, zeros included
+    assert domain.delivery_stats({}) == {"total": 0, "by_outcome": dict.fromkeys(domain.SUMMARY_COUNTERS, 0),
+                                         "by_status": {}, "by_channel_type": {}}
+
+
+def test_the_metrics_gauge_counts_only_what_waits():
+    """Statuses that only grow are never recounted at each scrape (that would read every delivery)."""
+    assert set(domain.WAITING_STATUSES) <= set(DELIVERY_STATUSES)
+    assert not {"sent", "failed", "cancelled", "retracted"} & set(domain.WAITING_STATUSES)
+    assert set(domain.NOT_YET_OUT) <= set(domain.WAITING_STATUSES)

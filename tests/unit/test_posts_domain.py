@@ -553,15 +553,27 @@ def test_resolve_refusals():
 
 def test_delivery_summary_starts_with_every_channel_pending():
     summary = domain.initial_delivery_summary({"facebook_page": 2, "zalo_group_manual": 1})
-    assert summary == {
-        "facebook_page": {"sent": 0, "failed": 0, "pending": 2, "relay_open": 0, "cancelled": 0, "retracted": 0},
-        "zalo_group_manual": {"sent": 0, "failed": 0, "pending": 1, "relay_open": 0, "cancelled": 0, "retracted": 0},
-    }
+    none = {"sent": 0, "failed": 0, "relay_open": 0, "cancelled": 0, "retracted": 0, "take_down_pending": 0}
+    assert summary == {"facebook_page": dict(none, pending=2), "zalo_group_manual": dict(none, pending=1)}
 
 
 def test_delivery_summary_fills_counters_a_report_left_out():
     assert domain.delivery_summary({"webhook": {"sent": 3}}) == {
-        "webhook": {"sent": 3, "failed": 0, "pending": 0, "relay_open": 0, "cancelled": 0, "retracted": 0}}
+        "webhook": {"sent": 3, "failed": 0, "pending": 0, "relay_open": 0, "cancelled": 0, "retracted": 0,
+                    "take_down_pending": 0}}
+
+
+def test_a_retracted_post_is_gone_everywhere_only_when_no_take_down_is_left():
+    """The board must not read "retracted" while a Zalo group still shows the notice."""
+    taken_down = {"facebook_page": {"retracted": 1}, "zalo_oa_group": {"retracted": 3, "failed": 1},
+                  "zalo_group_manual": {"cancelled": 2}}
+    assert domain.retracted_everywhere(domain.delivery_summary(taken_down))
+    still_in_a_group = dict(taken_down, zalo_oa_group={"retracted": 2, "take_down_pending": 1})
+    assert not domain.retracted_everywhere(domain.delivery_summary(still_in_a_group))
+    # notify has not reported the retraction yet: the summary still says sent
+    assert not domain.retracted_everywhere(domain.delivery_summary({"facebook_page": {"sent": 1}}))
+    # a delivery in flight when the post was retracted may still land
+    assert not domain.retracted_everywhere(domain.delivery_summary({"webhook": {"pending": 1}}))
 
 
 # --- search -----------------------------------------------------------------------------------------
