@@ -37,6 +37,8 @@ ACUTE_PROXIMITY = 8
 SEVERE_INJURY_CUES: tuple[str, ...] = tuple(URGENCY["severe_injury"])
 DRUNK_DRIVING_CUES: tuple[str, ...] = tuple(URGENCY["drunk_driving"])
 RECKLESS_CUES: tuple[str, ...] = tuple(URGENCY["reckless_driving"])
+# Danger to others on the road by itself (a wrong-way driver on the expressway).
+ROAD_DANGER_CUES: tuple[str, ...] = tuple(URGENCY["road_danger"])
 MISSING_PERSON_CUES: tuple[str, ...] = tuple(URGENCY["missing_person"])
 # Time-critical matters that are not a crime (an animal loose in a home, a
 # welfare check, a live wire): high, not emergency.
@@ -119,8 +121,9 @@ def urgency(tokens: Sequence[str], category: str) -> tuple[str, list[str]]:
             injury = has_any(tokens, SEVERE_INJURY_CUES)
             drunk = has_any(tokens, DRUNK_DRIVING_CUES)
             reckless = has_any(tokens, RECKLESS_CUES)
-            if injury or (drunk and reckless):
-                return "emergency", ["road danger now: " + ", ".join((injury or reckless)[:3])]
+            danger = has_any(tokens, ROAD_DANGER_CUES)
+            if injury or danger or (drunk and reckless):
+                return "emergency", ["road danger now: " + ", ".join((injury or danger or reckless)[:3])]
     if category == "other":
         # A lost child or confused elder still missing is urgent; thanks are not.
         missing = has_any(tokens, MISSING_PERSON_CUES)
