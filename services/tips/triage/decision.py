@@ -126,7 +126,8 @@ def _with_model(text, tokens, mentions, scores, cues, spam, spam_reasons, wards,
     disagreement = False
     if chosen_category and chosen_category in CATEGORIES:
         category = chosen_category  # the citizen's choice is kept, only flagged
-        disagreement = (chosen_category != suggested
+        # "other" is the absence of a matter, never evidence against the citizen's choice.
+        disagreement = (chosen_category != suggested and suggested != "other"
                         and confidence >= DISAGREEMENT_MIN_PROBABILITY
                         and probabilities.get(chosen_category, 0.0) <= DISAGREEMENT_MAX_CHOSEN_PROBABILITY)
 
