@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from services.tips.faq import FaqIndex
+from services.tips.faq import FaqIndex, labelled_faq_queries
 from services.tips.triage import CATEGORIES, URGENCY_LEVELS, WardGazetteer, triage
 from services.tips.triage.model import TriageModel, default_model
 
@@ -49,9 +49,9 @@ def load_wards(path: Path) -> WardGazetteer:
     return WardGazetteer(data["wards"] if isinstance(data, dict) else data)
 
 
-def load_faq(path: Path) -> FaqIndex:
+def load_faq(path: Path, labelled_queries=()) -> FaqIndex:
     with open(path, encoding="utf-8") as f:
-        return FaqIndex(json.load(f))
+        return FaqIndex(json.load(f), labelled_queries)
 
 
 def per_label(gold: list[str], pred: list[str], labels) -> dict[str, tuple[float, float, float, int]]:
@@ -280,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         predictions = all_predictions["combined"]
     elif args.faq:
         rows = read_jsonl(args.faq)
-        predictions = predict_faq(rows, load_faq(args.faq_entries))
+        # the other files' labelled questions become variants; the measured file's never do
+        predictions = predict_faq(rows, load_faq(args.faq_entries, labelled_faq_queries(exclude=args.faq)))
         print_faq_metrics(faq_metrics(rows, predictions))
     else:
         rows = read_jsonl(args.tips)

@@ -30,7 +30,7 @@ from service_runtime.pagination import page
 from service_runtime.storage import Store, utcnow
 from service_runtime.text import search_tokens
 from services.tips import domain
-from services.tips.faq import FaqIndex
+from services.tips.faq import FaqIndex, labelled_faq_queries
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,8 @@ class TipsStore(Store):
             return cached[1], cached[2]
         with self._faq_lock:
             entries = [faq_view(doc) for doc in self.db.faq.find(sort=[("_id", ASCENDING)])]
-            self._faq = (meta["version"], FaqIndex(entries), {e["id"]: e for e in entries})
+            self._faq = (meta["version"], FaqIndex(entries, labelled_faq_queries()),
+                         {e["id"]: e for e in entries})
         return self._faq[1], self._faq[2]
 
     def list_faq(self, limit, cursor):
