@@ -207,6 +207,27 @@ class Reveal(_Strict):
         _reason_long_enough, validate.Length(max=REASON_MAX)])
 
 
+class TriageCorrection(_Strict):
+    """An officer's correction of triage: any of category, urgency, ward (null: no ward of
+    the city). The tip keeps its unit; the correction is kept as a labelled example."""
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    ward = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=REASON_MAX))
+
+    @validates_schema
+    def something_to_correct(self, data, **kwargs):
+        if not any(k in data for k in ("category", "urgency", "ward")):
+            raise ValidationError("Cần ít nhất một trong category, urgency, ward / "
+                                  "At least one of category, urgency, ward", "category")
+
+
+class CorrectionQuery(_Strict):
+    """Which officers' corrections: received in [since, until)."""
+    since = fields.AwareDateTime(format="iso")
+    until = fields.AwareDateTime(format="iso")
+
+
 class RoutingRule(_Strict):
     category = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf((ANY, *CATEGORIES)))
     ward = fields.String(load_default=ANY, validate=validate.Length(1, 64))

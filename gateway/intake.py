@@ -15,7 +15,7 @@ Each gunicorn worker thread has its own connection and producer (a channel in co
 must not be shared), made on first use after fork. A connection whose publish failed is
 closed, never reused: a late confirm or return would be read as the next message's.
 
-The answer cannot carry the urgency: triage (services/tips/triage.py) costs about 2.5 ms of
+The answer cannot carry the urgency: triage (services/tips/triage/) costs about 2.5 ms of
 CPU a tip, seven times everything else this request computes (about 0.4 ms), so it runs in
 the tips service when the tip is stored. Every web receipt therefore opens with the emergency advice
 (call 113 now if it is happening), whatever the tip says (domain.citizen_ack with no urgency).

@@ -7,6 +7,11 @@ wherever the broker is reachable (`docker compose exec groups binhyen ...`).
   binhyen outbox                    each service's unpublished events and the age of the oldest
   binhyen replay-dead [--post ID]   send dead deliveries again (all, or one post's)
   binhyen retriage TIP_ID           run triage again on a tip and show the new suggestion
+  binhyen triage export-labels [--since DATE] [--until DATE] [--out FILE]
+                                    officers' corrections as labelled tips (JSONL, the data files' format),
+                                    for python -m services.tips.train --extra FILE
+  binhyen triage report [--days N | --since DATE] [--until DATE]
+                                    corrections per field and (from -> to) pair: where triage is wrong
 """
 import argparse
 import getpass
@@ -101,6 +106,44 @@ def retriage(args):
     return 0
 
 
+def _period(args):
+    from datetime import datetime, timedelta, timezone
+    query = {}
+    if getattr(args, "days", None):
+        query["since"] = (datetime.now(timezone.utc) - timedelta(days=args.days)).isoformat()
+    for key in ("since", "until"):
+        value = getattr(args, key, None)
+        if value:
+            query[key] = value if "T" in value else f"{value}T00:00:00+07:00"  # a date: local midnight
+    return query
+
+
+def export_labels(args):
+    with cluster(args.timeout) as rpc:
+        labels = rpc.tips.triage_corrections(operator(), _period(args))["labels"]
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        for row in labels:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    finally:
+        if args.out:
+            out.close()
+    print(f"{len(labels)} labelled tips" + (f" written to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def triage_report(args):
+    period = _period(args)
+    with cluster(args.timeout) as rpc:
+        report = rpc.tips.triage_corrections(operator(), period)
+    print(f"triage corrections {period.get('since', 'from the start')} .. {period.get('until', 'now')}: "
+          f"{len(report['corrections'])} corrections of {len(report['labels'])} tips")
+    print(f"{'field':<9} {'triage said':<20} {'officer set':<20} {'n':>4}")
+    for field, before, after, n in report["pairs"]:
+        print(f"{field:<9} {str(before):<20} {str(after):<20} {n:>4}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="binhyen", description="Bình Yên operator tools")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a service")
@@ -122,6 +165,18 @@ def main(argv=None):
     again = commands.add_parser("retriage", help="run triage again on a tip")
     again.add_argument("tip_id")
     again.set_defaults(run=retriage)
+    learn = commands.add_parser("triage", help="officers' triage corrections").add_subparsers(
+        dest="triage_command", required=True)
+    export = learn.add_parser("export-labels", help="corrections as labelled tips (JSONL)")
+    export.add_argument("--since", help="ISO date or date-time (a date: midnight Asia/Ho_Chi_Minh)")
+    export.add_argument("--until")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.set_defaults(run=export_labels)
+    report = learn.add_parser("report", help="corrections per category/urgency/ward pair over a period")
+    report.add_argument("--days", type=int, default=None, help="the last N days (default: all)")
+    report.add_argument("--since")
+    report.add_argument("--until")
+    report.set_defaults(run=triage_report)
     args = parser.parse_args(argv)
     sys.exit(args.run(args))
 

@@ -13,6 +13,7 @@ from contracts.rpc import PageQuery
 from contracts.tips import (Assign, Faq, FaqEntry, FaqPatch, Merge, Reveal, RevealedIdentity, RoutingRules,
                             RoutingTable, StaffMessage, StatsQuery, StatusChange, Tip, TipQuery, TipStats,
                             TipSummary)
+from contracts.tips import TriageCorrection
 from gateway.api.public_tips import problem_doc
 from gateway.api.schemas import body, list_of
 from gateway.auth import require
@@ -107,6 +108,17 @@ def add_message(_, tip_id):
 @require("tips.reveal_identity")
 def reveal_identity(_, tip_id):
     return call("tips", "reveal_identity", g.officer, tip_id, body())
+
+
+@blp.route("/tips/<tip_id>/triage", methods=["POST"])
+@blp.arguments(TriageCorrection)
+@blp.response(200, Tip)
+@documented(NOT_FOUND, CONFLICT, INVALID)
+@blp.doc(summary="Correct the category, urgency and/or ward triage suggested (the tip keeps its unit; "
+                 "the correction becomes a labelled example for retraining)", **AUTH)
+@require(*HANDLERS)
+def correct_triage(_, tip_id):
+    return call("tips", "correct_triage", g.officer, tip_id, body())
 
 
 # --- routing rules -----------------------------------------------------------------------------------

@@ -1,7 +1,14 @@
 """Measure tip triage and FAQ matching against a labelled JSONL file.
 
-    python -m services.tips.evaluate TIPS.jsonl [--predictions OUT.jsonl] [--wards data/ninh-binh.json]
+    python -m services.tips.evaluate TIPS.jsonl [--mode combined|lexicon|model] [--predictions OUT.jsonl]
+    python -m services.tips.evaluate --cv K [--extra MORE.jsonl] [--predictions OUT.jsonl]
     python -m services.tips.evaluate --faq QUERIES.jsonl [--predictions OUT.jsonl] [--faq-entries data/procedures-faq.json]
+
+``--cv K``: stratified K-fold cross-validation over every labelled tip in data/ (and
+``--extra``): each fold's model is trained without that fold's tips, and the lexicons
+alone, the model alone and the two combined are measured on them. Only these figures
+mean something for tips nobody has seen; a file the model was trained on, or the
+lexicons written from, says little (a warning is printed).
 
 Labels are optional: on an unlabelled file only the count is printed and the
 predictions are written. Predictions are computed from the text alone. Tip
@@ -15,13 +22,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from services.tips.faq import FaqIndex
-from services.tips.triage import CATEGORIES, WardGazetteer, triage
+from services.tips.faq import FaqIndex, labelled_faq_queries
+from services.tips.triage import CATEGORIES, URGENCY_LEVELS, WardGazetteer, triage
+from services.tips.triage.model import TriageModel, default_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WARDS = REPO_ROOT / "data" / "ninh-binh.json"
 DEFAULT_FAQ_ENTRIES = REPO_ROOT / "data" / "procedures-faq.json"
-URGENCY_LEVELS = ("emergency", "high", "normal", "low")
+MODES = ("combined", "lexicon", "model")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -41,9 +49,9 @@ def load_wards(path: Path) -> WardGazetteer:
     return WardGazetteer(data["wards"] if isinstance(data, dict) else data)
 
 
-def load_faq(path: Path) -> FaqIndex:
+def load_faq(path: Path, labelled_queries=()) -> FaqIndex:
     with open(path, encoding="utf-8") as f:
-        return FaqIndex(json.load(f))
+        return FaqIndex(json.load(f), labelled_queries)
 
 
 def per_label(gold: list[str], pred: list[str], labels) -> dict[str, tuple[float, float, float, int]]:
@@ -60,10 +68,18 @@ def per_label(gold: list[str], pred: list[str], labels) -> dict[str, tuple[float
     return out
 
 
-def predict_tips(rows: list[dict], wards: WardGazetteer) -> list[dict]:
+def model_alone(model: TriageModel) -> TriageModel:
+    """The same model with the lexicons' say in the category taken away (for comparison)."""
+    alone = TriageModel(model.arrays)
+    alone.model_weight = 1.0
+    return alone
+
+
+def predict_tips(rows: list[dict], wards: WardGazetteer, model: TriageModel | None = None) -> list[dict]:
+    """One prediction per row: the lexicons alone without ``model``, else combined with it."""
     predictions = []
     for row in rows:
-        result = triage(row.get("text", ""), wards)
+        result = triage(row.get("text", ""), wards, model=model)
         predictions.append({"id": row.get("id"), "category": result.category,
                             "urgency": result.urgency, "ward": result.ward})
     return predictions
@@ -90,6 +106,9 @@ def tip_metrics(rows: list[dict], predictions: list[dict]) -> dict:
         metrics["urgency"] = per_label(gold_urg, pred_urg, URGENCY_LEVELS)
         metrics["urgency_accuracy"] = sum(g == p for g, p in zip(gold_urg, pred_urg)) / len(gold_urg)
         metrics["emergency_recall"] = metrics["urgency"]["emergency"][1]
+        metrics["emergency_precision"] = metrics["urgency"]["emergency"][0]
+        metrics["emergency_missed"] = [r.get("id") for r, p in with_urgency
+                                       if r["urgency"] == "emergency" and p["urgency"] != "emergency"]
 
     with_ward = [(r, p) for r, p in labelled if "ward" in r]
     if with_ward:
@@ -98,7 +117,25 @@ def tip_metrics(rows: list[dict], predictions: list[dict]) -> dict:
     spam_pred = [g for g, p in zip(gold_cat, pred_cat) if p == "spam"]
     metrics["spam_precision"] = (sum(g == "spam" for g in spam_pred) / len(spam_pred)) if spam_pred else None
     metrics["spam_recall"] = cat_table.get("spam", (0, 0, 0, 0))[1]
+    labels = [c for c in CATEGORIES if c in set(gold_cat) | set(pred_cat)]
+    metrics["confusion"] = {g: {p: sum(1 for a, b in zip(gold_cat, pred_cat) if a == g and b == p)
+                                for p in labels} for g in labels}
     return metrics
+
+
+# Short column names for the confusion table (gold down, predicted across).
+_SHORT = {"theft_robbery": "theft", "violence": "viol", "drugs": "drug", "gambling": "gamb",
+          "fraud": "fraud", "public_order": "pub", "traffic": "traf", "wanted_sighting": "want",
+          "urban_order": "urb", "procedure_question": "proc", "other": "other", "spam": "spam"}
+
+
+def print_confusion(m: dict, out=None) -> None:
+    out = out or sys.stdout
+    labels = list(m["confusion"])
+    print("confusion (gold down, predicted across):", file=out)
+    print(" " * 20 + "".join(f"{_SHORT.get(c, c)[:5]:>6}" for c in labels), file=out)
+    for g in labels:
+        print(f"{g:<20}" + "".join(f"{m['confusion'][g][p] or '.':>6}" for p in labels), file=out)
 
 
 def print_tip_metrics(m: dict, out=None) -> None:
@@ -118,6 +155,9 @@ def print_tip_metrics(m: dict, out=None) -> None:
     if "urgency" in m:
         print(f"urgency accuracy:   {m['urgency_accuracy']:.3f}", file=out)
         print(f"emergency recall:   {m['emergency_recall']:.3f}", file=out)
+        print(f"emergency precision:{m['emergency_precision']:>6.3f}", file=out)
+        if m["emergency_missed"]:
+            print(f"emergencies missed: {', '.join(map(str, m['emergency_missed']))}", file=out)
     if "ward_accuracy" in m:
         print(f"ward accuracy:      {m['ward_accuracy']:.3f}", file=out)
     sp = m["spam_precision"]
@@ -166,30 +206,108 @@ def print_faq_metrics(m: dict, out=None) -> None:
           f"{fmt(m['no_match_precision'])}", file=out)
 
 
+def cross_validate(rows: list[dict], wards: WardGazetteer, k: int, log=None) -> dict[str, list[dict]]:
+    """Out-of-fold predictions of each mode: every tip predicted by a model trained without it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from services.tips import train
+
+    lexicon = train.LexiconView(rows, wards)
+    out = {mode: [None] * len(rows) for mode in MODES}
+    out["lexicon"] = predict_tips(rows, wards)  # the lexicons do not learn: the same in every fold
+    labels = [r["category"] for r in rows]
+    for n, (tr, te) in enumerate(StratifiedKFold(k, shuffle=True, random_state=1).split(rows, labels), 1):
+        model = train.train([rows[i] for i in tr], lexicon=lexicon.subset(tr))
+        test_rows = [rows[i] for i in te]
+        for mode, m in (("combined", model), ("model", model_alone(model))):
+            for i, p in zip(te, predict_tips(test_rows, wards, m)):
+                out[mode][i] = p
+        if log:
+            print(f"fold {n}/{k}: trained on {len(tr)}, tested on {len(te)} "
+                  f"(model weight {model.model_weight}, emergency threshold {model.emergency_threshold:.3f})",
+                  file=log)
+    return out
+
+
+def print_cv(rows: list[dict], predictions: dict[str, list[dict]], k: int, out=None) -> None:
+    from services.tips.train import lexicon_has_seen
+
+    out = out or sys.stdout
+    unseen = [i for i, r in enumerate(rows) if not lexicon_has_seen(r)]
+    summary = []
+    for mode in ("lexicon", "model", "combined"):
+        m = tip_metrics(rows, predictions[mode])
+        print(f"\n== {mode}{' alone' if mode != 'combined' else ''}: {k}-fold cross-validation ==", file=out)
+        print_tip_metrics(m, out)
+        print_confusion(m, out)
+        u = tip_metrics([rows[i] for i in unseen], [predictions[mode][i] for i in unseen])
+        summary.append((mode, m, u))
+    print(f"\n== summary ({len(rows)} tips; 'unseen': the {len(unseen)} the lexicons were not written from) ==",
+          file=out)
+    print(f"{'':<10} {'macro-F1':>8} {'accuracy':>8} {'emerg R':>8} {'emerg P':>8} {'ward':>6}"
+          f" | {'unseen F1':>9} {'emerg R':>8} {'emerg P':>8}", file=out)
+    for mode, m, u in summary:
+        print(f"{mode:<10} {m['category_macro_f1']:>8.3f} {m['category_accuracy']:>8.3f} "
+              f"{m['emergency_recall']:>8.3f} {m['emergency_precision']:>8.3f} {m['ward_accuracy']:>6.3f}"
+              f" | {u['category_macro_f1']:>9.3f} {u['emergency_recall']:>8.3f} {u['emergency_precision']:>8.3f}",
+              file=out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.tips.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tips", nargs="?", type=Path, help="tips JSONL (id, text[, category, urgency, ward])")
+    parser.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation over all labelled tips")
+    parser.add_argument("--extra", type=Path, action="append", default=[],
+                        help="with --cv: more labelled tips (e.g. exported corrections)")
+    parser.add_argument("--mode", choices=MODES, default="combined",
+                        help="for a tips file: lexicons and shipped model combined (default), or either alone")
     parser.add_argument("--faq", type=Path, help="FAQ queries JSONL (id, text[, faq_id])")
     parser.add_argument("--predictions", type=Path, help="write one JSON line per input")
     parser.add_argument("--wards", type=Path, default=DEFAULT_WARDS)
     parser.add_argument("--faq-entries", type=Path, default=DEFAULT_FAQ_ENTRIES)
     args = parser.parse_args(argv)
-    if bool(args.tips) == bool(args.faq):
-        parser.error("give either a tips file or --faq QUERIES.jsonl")
+    if sum(map(bool, (args.tips, args.faq, args.cv))) != 1:
+        parser.error("give a tips file, --cv K or --faq QUERIES.jsonl")
 
-    if args.faq:
+    if args.cv:
+        from services.tips.train import training_rows
+        if args.cv < 2:
+            parser.error("--cv needs K >= 2")
+        rows = training_rows(args.extra)
+        all_predictions = cross_validate(rows, load_wards(args.wards), args.cv, log=sys.stdout)
+        print_cv(rows, all_predictions, args.cv)
+        predictions = all_predictions["combined"]
+    elif args.faq:
         rows = read_jsonl(args.faq)
-        predictions = predict_faq(rows, load_faq(args.faq_entries))
+        # the other files' labelled questions become variants; the measured file's never do
+        predictions = predict_faq(rows, load_faq(args.faq_entries, labelled_faq_queries(exclude=args.faq)))
         print_faq_metrics(faq_metrics(rows, predictions))
     else:
         rows = read_jsonl(args.tips)
-        predictions = predict_tips(rows, load_wards(args.wards))
+        model = None if args.mode == "lexicon" else default_model()
+        if args.mode != "lexicon" and model is None:
+            parser.error("no model file: run python -m services.tips.train")
+        if model is not None and args.mode == "model":
+            model = model_alone(model)
+        _warn_if_seen(rows, model)
+        predictions = predict_tips(rows, load_wards(args.wards), model)
         print_tip_metrics(tip_metrics(rows, predictions))
     if args.predictions:
         write_jsonl(args.predictions, predictions)
         print(f"predictions written: {args.predictions}")
     return 0
+
+
+def _warn_if_seen(rows: list[dict], model: TriageModel | None) -> None:
+    from services.tips.train import lexicon_has_seen, training_rows
+
+    ids = {r.get("id") for r in rows}
+    seen_by_lexicons = sum(1 for r in rows if lexicon_has_seen(r))
+    seen_by_model = len(ids & {r.get("id") for r in training_rows()}) if model is not None else 0
+    if seen_by_lexicons or seen_by_model:
+        print(f"warning: {seen_by_model} of these tips trained the model and {seen_by_lexicons} were read "
+              "while writing the lexicons: not held-out figures (use --cv)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Match a citizen's question to an administrative-procedure FAQ entry.
 
-Pure code, standard library only. BM25 over folded tokens and bigrams of each
-entry's title and question variants, with the answer counted at a lower
-weight. Vietnamese synonyms and everyday names of documents ("cà vẹt",
+Pure code. BM25 (the ``bm25s`` package) over folded unigrams and bigrams of each
+entry's title and question variants, plus labelled citizens' questions as more
+variants, with the answer counted at a quarter of the weight. Vietnamese synonyms and everyday names of documents ("cà vẹt",
 "hộ khẩu", "CCCD") are rewritten to one canonical form first, so the
 question does not need the desk's wording. ``best`` returns None when the
 question is not covered well enough: a wrong answer about a procedure is
@@ -10,10 +10,12 @@ worse than "we will reply".
 """
 from __future__ import annotations
 
-import math
+import json
 import re
-from collections import Counter
+from pathlib import Path
 from typing import Iterable
+
+import bm25s
 
 from services.tips.triage import fold
 
@@ -112,8 +114,8 @@ di ve ai dau bao nhieu may ah nha neu khi sau truoc rat qua moi cung ca
 giup hoi xin vui long cam on ad
 """.split())
 
-TITLE_WEIGHT = 1.0
-ANSWER_WEIGHT = 0.25
+# Title and variants count four times the answer (their terms are repeated).
+TITLE_REPEAT = 4
 BM25_K1 = 1.2
 BM25_B = 0.6
 # Rejection ("no match"): the question must name a matter of the police
@@ -149,6 +151,23 @@ DOCUMENT_MIN_RATIO = 0.4
 MIN_SCORE = 3.0
 RUNNER_UP_RATIO = 0.75
 
+# Citizens' questions the desk matched to an entry: indexed as more variants.
+FAQ_QUERY_FILES = sorted((Path(__file__).resolve().parents[2] / "data").glob("faq-queries-*.jsonl"))
+
+
+def labelled_faq_queries(exclude: Path | None = None) -> list[tuple[str, str]]:
+    """(faq_id, question) from data/faq-queries-*.jsonl, never from ``exclude`` (a file
+    being measured: its questions must not be in the index)."""
+    pairs = []
+    for path in FAQ_QUERY_FILES:
+        if exclude is not None and path.resolve() == Path(exclude).resolve():
+            continue
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        pairs.extend((r["faq_id"], r["text"]) for r in rows if r.get("faq_id"))
+    return pairs
+
+
 _SYNONYM_PATTERNS = [(re.compile(r"(?<![a-z0-9])" + re.escape(src) + r"(?![a-z0-9])"), dst)
                      for src, dst in SYNONYMS]
 
@@ -170,50 +189,45 @@ def terms(text: str) -> list[str]:
 
 
 class FaqIndex:
-    def __init__(self, entries: Iterable[dict]):
+    """``entries``: the FAQ; ``labelled_queries``: (faq_id, question) pairs that citizens
+    asked and the desk matched, indexed as more question variants of their entry."""
+
+    def __init__(self, entries: Iterable[dict], labelled_queries: Iterable[tuple[str, str]] = ()):
         self.entries = [dict(e) for e in entries]
         self.ids = [e["id"] for e in self.entries]
-        self._tf: list[Counter] = []
+        asked: dict[str, list[str]] = {}
+        for faq_id, question in labelled_queries:
+            asked.setdefault(faq_id, []).append(question)
+        corpus = []
         for entry in self.entries:
-            tf: Counter = Counter()
-            for text in [entry.get("title", ""), *entry.get("question_variants", [])]:
-                for term in terms(text):
-                    tf[term] += TITLE_WEIGHT
-            for term in terms(entry.get("answer", "")):
-                tf[term] += ANSWER_WEIGHT
-            self._tf.append(tf)
-        self._doc_len = [sum(tf.values()) for tf in self._tf]
-        self._avg_len = sum(self._doc_len) / max(1, len(self._doc_len))
-        n = len(self._tf)
-        df: Counter = Counter()
-        for tf in self._tf:
-            df.update(tf.keys())
-        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+            tokens = []
+            for text in [entry.get("title", ""), *entry.get("question_variants", []), *asked.get(entry["id"], [])]:
+                tokens.extend(terms(text) * TITLE_REPEAT)
+            tokens.extend(terms(entry.get("answer", "")))
+            corpus.append(tokens or ["_"])
+        self._retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        if corpus:
+            self._retriever.index(corpus, show_progress=False)
+        self._vocabulary = set(self._retriever.vocab_dict) if corpus else set()
         self._entry_text = [" " + canonical_text(" . ".join(
             [e.get("title", ""), *e.get("question_variants", []), e.get("answer", "")])) + " "
             for e in self.entries]
 
-    def _bm25(self, q_terms: list[str], i: int) -> float:
-        tf, length = self._tf[i], self._doc_len[i]
-        s = 0.0
-        for t in q_terms:
-            f = tf.get(t, 0.0)
-            if f:
-                s += self._idf[t] * f * (BM25_K1 + 1) / (
-                    f + BM25_K1 * (1 - BM25_B + BM25_B * length / self._avg_len))
-        return s
+    def _scores(self, q_terms: list[str]) -> list[float]:
+        known = [t for t in q_terms if t in self._vocabulary]
+        if not known:
+            return [0.0] * len(self.entries)
+        return [float(x) for x in self._retriever.get_scores(known)]
 
     def suggest(self, query: str, k: int = 3) -> list[tuple[str, float]]:
         """Top-k entries as (faq_id, score), best first; only entries that match at all."""
-        q_terms = list(dict.fromkeys(terms(query)))
-        scores = [self._bm25(q_terms, i) for i in range(len(self.entries))]
+        scores = self._scores(list(dict.fromkeys(terms(query))))
         ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
         return [(self.ids[i], round(scores[i], 3)) for i in ranked[:k] if scores[i] > 0]
 
     def explain(self, query: str) -> dict:
         """Best entry, its score and the desk matters it shares with the question."""
-        q_terms = list(dict.fromkeys(terms(query)))
-        scores = [self._bm25(q_terms, i) for i in range(len(self.entries))]
+        scores = self._scores(list(dict.fromkeys(terms(query))))
         if not scores or max(scores) <= 0:
             return {"faq_id": None, "score": 0.0, "topics": []}
         i = max(range(len(scores)), key=lambda j: scores[j])
@@ -261,13 +275,13 @@ class FaqIndex:
         docs = [d for d in DOCUMENT_TERMS if f" {d} " in query_text]
         if not docs:
             return None
-        q_terms = list(dict.fromkeys(terms(query_text)))
+        scores = self._scores(list(dict.fromkeys(terms(query_text))))
         best_id, best_score = None, 0.0
         for i, entry in enumerate(self.entries):
             title = " " + canonical_text(entry.get("title", "")) + " "
             if entry["id"] in GENERIC_LOSS_ENTRIES or not any(f" {d} " in title for d in docs):
                 continue
-            score = self._bm25(q_terms, i)
+            score = scores[i]
             if score > best_score:
                 best_id, best_score = entry["id"], score
         return best_id if best_score >= DOCUMENT_MIN_RATIO * e["score"] else None

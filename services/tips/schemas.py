@@ -12,3 +12,5 @@ from contracts.tips import (  # noqa: F401
     Merge, PublicMessage, PublicTip, Reveal, RoutingRule, RoutingRules, StaffMessage, StatsQuery, StatusChange,
     TipAccess, TipQuery,
 )
+from contracts.tips import CorrectionQuery, TriageCorrection  # noqa: F401
+

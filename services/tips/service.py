@@ -31,6 +31,7 @@ from service_runtime.validation import load
 from services.tips import domain, schemas
 from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id
 from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
+from services.tips.triage.model import default_model
 from services.tips.vault import Vault, VaultKeyError, alias_for
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,19 @@ sla_timer = SlaTimer.decorator
 
 # --- views -------------------------------------------------------------------------------------------
 
+class TriageModelProvider(DependencyProvider):
+    """The learned triage model (services/tips/triage/model/), read once at start-up.
+    Without the file, triage runs on the lexicons alone and health() says so."""
+
+    def setup(self):
+        self.model = default_model()
+        if self.model is None:
+            logger.error("triage model file missing: lexicons only (python -m services.tips.train)")
+
+    def get_dependency(self, worker_ctx):
+        return self.model
+
+
 def jsonable(value):
     """Datetimes as ISO 8601 strings, recursively: JSON-native across RPC and HTTP."""
     if hasattr(value, "isoformat"):
@@ -196,6 +210,7 @@ class TipsService(ServiceBase):
     vault = VaultProvider()
     cache = Cached()
     groups = RpcProxy("groups")
+    triage_model = TriageModelProvider()
 
     @rpc
     def health(self):
@@ -311,7 +326,8 @@ class TipsService(ServiceBase):
     def _triage_and_route(self, tip, now):
         wards = self._wards()
         units = self._units()
-        result = triage(domain.triage_text(tip), wards["gazetteer"], tip.get("chosen_category"))
+        result = triage(domain.triage_text(tip), wards["gazetteer"], tip.get("chosen_category"),
+                        model=self.triage_model)
         tip = domain.apply_triage(tip, result, now, self.store.sla)
         tip["triaged_at"] = now
         tip["duplicate_candidates"] = self._duplicate_candidates(tip, now)
@@ -514,7 +530,8 @@ class TipsService(ServiceBase):
         def change(tip, in_scope, now):
             if not domain.can_act(actor, tip, in_scope):
                 raise Forbidden("Không có quyền / you may not act on this tip")
-            result = triage(domain.triage_text(tip), self._wards()["gazetteer"], tip.get("chosen_category"))
+            result = triage(domain.triage_text(tip), self._wards()["gazetteer"], tip.get("chosen_category"),
+                            model=self.triage_model)
             updated = dict(tip, retriage={"at": now, "by": actor["id"], "category": result.category,
                                           "urgency": result.urgency, "ward": result.ward,
                                           "is_spam": result.is_spam, "reasons": list(result.reasons)})
@@ -580,6 +597,35 @@ class TipsService(ServiceBase):
             updated = domain.staff_reply(tip, data["text"], actor, now, in_scope)
             return updated, [reply_event(updated, with_message_id(updated))]
         return self._change(actor, tip_id, change)
+
+    @rpc
+    def correct_triage(self, actor, tip_id, payload):
+        """An officer corrects category, urgency and/or ward: the tip changes (its unit does not:
+        reassigning stays a decision of its own), the correction is kept as a labelled example,
+        and tips.triaged is announced again with the corrected values."""
+        data = load(schemas.TriageCorrection(), payload or {})
+        ward_ids = self._wards()["ids"]
+        for attempt in range(SAVE_ATTEMPTS):
+            tip, in_scope = self._readable_tip(actor, tip_id)
+            updated, correction = domain.correct_triage(tip, data, actor, utcnow(), in_scope, ward_ids,
+                                                        self.store.sla)
+            try:
+                saved = self.store.save_triage_correction(tip, updated, correction, [triaged_event(updated)])
+                return staff_view(saved)
+            except StaleTip:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+
+    @rpc
+    def triage_corrections(self, actor, query=None):
+        """Officers' corrections in [since, until) (ISO dates), for the units this officer sees:
+        {corrections, labels (latest per tip, the data files' format), pairs [[field, from, to, n]]}."""
+        q = load(schemas.CorrectionQuery(), query or {})
+        corrections = self.store.triage_corrections(q.get("since"), q.get("until"), self._scope(actor))
+        latest = {c["tip_id"]: c for c in corrections}
+        return {"corrections": jsonable(corrections),
+                "labels": [domain.label_row(c) for c in latest.values()],
+                "pairs": [list(row) for row in domain.correction_report(corrections)]}
 
     # --- identity ------------------------------------------------------------------------------------
     @rpc

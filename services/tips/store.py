@@ -11,6 +11,8 @@ Collections:
   faq             procedures knowledge base (seeded from data/procedures-faq.json)
   wanted_notices  projection of published wanted notices (posts.published)
   units           projection of groups.unit_created
+  triage_corrections  officers' corrections of category/urgency/ward, one per correction:
+                  the labelled examples the triage model is retrained with (text redacted)
 """
 import json
 import logging
@@ -28,7 +30,7 @@ from service_runtime.pagination import page
 from service_runtime.storage import Store, utcnow
 from service_runtime.text import search_tokens
 from services.tips import domain
-from services.tips.faq import FaqIndex
+from services.tips.faq import FaqIndex, labelled_faq_queries
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +97,7 @@ class TipsStore(Store):
         ],
         "reveal_audit": [IndexModel([("tip_id", ASCENDING), ("at", ASCENDING)])],
         "wanted_notices": [IndexModel([("open", ASCENDING)])],
+        "triage_corrections": [IndexModel([("at", ASCENDING)]), IndexModel([("tip_id", ASCENDING), ("at", ASCENDING)])],
     }
 
     def metrics(self):
@@ -301,7 +304,8 @@ class TipsStore(Store):
             return cached[1], cached[2]
         with self._faq_lock:
             entries = [faq_view(doc) for doc in self.db.faq.find(sort=[("_id", ASCENDING)])]
-            self._faq = (meta["version"], FaqIndex(entries), {e["id"]: e for e in entries})
+            self._faq = (meta["version"], FaqIndex(entries, labelled_faq_queries()),
+                         {e["id"]: e for e in entries})
         return self._faq[1], self._faq[2]
 
     def list_faq(self, limit, cursor):
@@ -356,6 +360,33 @@ class TipsStore(Store):
 
     def get_unit(self, unit_id):
         return self.db.units.find_one({"_id": unit_id})
+
+    # --- officers' triage corrections -------------------------------------------------------
+    def save_triage_correction(self, before, after, correction, events=()):
+        """The corrected tip, the correction (a labelled example) and the events, in one
+        transaction; StaleTip when the tip changed since it was read."""
+        def write(session):
+            version = before.get("version", 1)
+            result = self.db.tips.replace_one({"_id": before["id"], "version": version},
+                                              self._document(after, version + 1), session=session)
+            if result.matched_count != 1:
+                raise StaleTip(before["id"])
+            self.db.triage_corrections.insert_one(dict(correction), session=session)
+            for event_type, data in events:
+                self.emit(session, event_type, data)
+
+        self.atomic(write)
+        return dict(after, version=before.get("version", 1) + 1)
+
+    def triage_corrections(self, since=None, until=None, unit_ids=None):
+        """Corrections oldest first, optionally within [since, until) and for some units."""
+        query = {}
+        if since is not None or until is not None:
+            query["at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
+        if unit_ids is not None:
+            query["unit_id"] = {"$in": sorted(unit_ids)}
+        return [{k: v for k, v in doc.items() if k != "_id"}
+                for doc in self.db.triage_corrections.find(query, sort=[("at", ASCENDING)])]
 
 
 def faq_view(doc):

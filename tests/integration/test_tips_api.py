@@ -515,6 +515,53 @@ def test_a_sighting_links_to_the_wanted_notice_it_names(stack):
 
 # --- bad input -----------------------------------------------------------------------------------
 
+def test_an_officer_corrects_triage_and_the_correction_becomes_a_labelled_example(stack):
+    client, h = stack.client, stack.triage
+    tip = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Tối qua nhà tôi ở phường Ninh Khánh bị trộm mất xe máy, ai thấy gọi 0912 345 678"}))["tip_code"])
+    assert (tip["category"], tip["ward"]) == ("theft_robbery", "ninh-khanh")
+    url = f"/api/v1/tips/{tip['id']}/triage"
+    # bad input changes nothing
+    for payload in ({}, {"category": "alien"}, {"urgency": "soon"}, {"ward": "no-such-ward"},
+                    {"category": "violence", "unit_id": "doi-cshs"}, {"$set": {"category": "spam"}},
+                    {"category": tip["category"]}):
+        problem(client.post(url, headers=h, json=payload), 422)
+    # role and unit scope, as for every other action
+    problem(client.post(url, headers=stack.tan_thanh, json={"category": "violence"}), 404)
+    problem(client.post(url, headers=stack.auditor, json={"category": "violence"}), 403)
+    problem(client.post(url, headers=stack.editor, json={"category": "violence"}), 403)
+    problem(client.post(url, json={"category": "violence"}), 401)
+    assert stack.db("tips").triage_corrections.count_documents({"tip_id": tip["id"]}) == 0
+    assert client.get(f"/api/v1/tips/{tip['id']}", headers=h).get_json()["category"] == "theft_robbery"
+
+    corrected = client.post(url, headers=h, json={"category": "violence", "urgency": "high",
+                                                  "reason": "Thực ra là đánh nhau / a fight"})
+    assert corrected.status_code == 200, corrected.get_data(as_text=True)
+    after = corrected.get_json()
+    assert (after["category"], after["urgency"], after["ward"]) == ("violence", "high", "ninh-khanh")
+    assert after["unit_id"] == tip["unit_id"]  # a correction does not reassign
+    assert after["sla_due_at"] != tip["sla_due_at"]  # the SLA follows the new urgency
+    # announced again with the corrected values, from the outbox
+    triaged = [e["envelope"]["data"] for e in events_for(stack, tip["id"], "tips.triaged")]
+    assert [(e["category"], e["urgency"]) for e in triaged] == [("theft_robbery", "normal"), ("violence", "high")]
+    assert [e["envelope"]["type"] for e in events_for(stack, tip["id"], "tips.assigned")] == ["tips.assigned"]
+    # the labelled example: text redacted as events redact it
+    stored = stack.db("tips").triage_corrections.find_one({"tip_id": tip["id"]})
+    assert "0912 345 678" not in stored["text"] and "[số điện thoại]" in stored["text"]
+    assert stored["before"]["category"] == "theft_robbery" and stored["category"] == "violence"
+    assert sorted(stored["changed"]) == ["category", "urgency"]
+    # ward: null means no ward of the city
+    cleared = client.post(url, headers=h, json={"ward": None})
+    assert cleared.status_code == 200 and cleared.get_json()["ward"] is None
+
+    report = stack.rpc.tips.triage_corrections({"id": "cli:test", "roles": ["admin"], "unit_id": None}, {})
+    label = next(r for r in report["labels"] if r["id"] == f"officer-{tip['tip_code']}")
+    assert set(label) == {"id", "channel", "text", "category", "urgency", "ward", "is_anonymous_request", "note"}
+    assert (label["category"], label["urgency"], label["ward"]) == ("violence", "high", None)
+    assert ["category", "theft_robbery", "violence", 1] in report["pairs"]
+    assert ["ward", "ninh-khanh", None, 1] in report["pairs"]
+
+
 @pytest.fixture
 def queued(stack, monkeypatch):
     """Every message the gateway puts on the intake queue during the test."""
@@ -586,7 +633,7 @@ def test_openapi_documents_every_tips_endpoint_and_its_errors(stack):
                          ("/api/v1/webhooks/facebook", "get"), ("/api/v1/webhooks/facebook", "post"),
                          ("/api/v1/tips", "get"), ("/api/v1/tips/{tip_id}/reveal", "post"),
                          ("/api/v1/routing-rules", "put"), ("/api/v1/faq/{faq_id}", "patch"),
-                         ("/api/v1/stats/tips", "get")]:
+                         ("/api/v1/stats/tips", "get"), ("/api/v1/tips/{tip_id}/triage", "post")]:
         responses = paths[path][method]["responses"]
         assert any(code.startswith("2") for code in responses), (path, method)
         assert any(code.startswith("4") for code in responses), (path, method)

@@ -263,3 +263,116 @@ def test_evaluate_runs_on_unlabelled_file(tmp_path, capsys):
     assert "tips: 1" in printed and "macro-F1" not in printed
     assert json.loads(out.read_text(encoding="utf-8")) == {
         "id": "x1", "category": "theft_robbery", "urgency": "normal", "ward": "ninh-khanh"}
+
+
+# --- the learned model beside the lexicons -------------------------------------------
+
+@pytest.fixture(scope="module")
+def model():
+    from services.tips.triage.model import default_model
+    m = default_model()
+    assert m is not None, "the model file ships with the repository (python -m services.tips.train)"
+    return m
+
+
+def test_shipped_model_was_trained_on_the_current_data_files(model):
+    """Stale-model guard: editing a labelled file without retraining fails here."""
+    from services.tips import train
+    assert model.meta["trained_on"]["data_digest"] == train.data_digest(train.training_rows())
+    assert model.categories == sorted(evaluate.CATEGORIES)
+
+
+def test_model_file_is_plain_arrays_not_pickle():
+    import numpy as np
+    from services.tips.triage.model import MODEL_FILE
+    with np.load(MODEL_FILE, allow_pickle=False) as f:  # raises on any pickled object
+        assert {"meta", "category_weights", "emergency_weights"} <= set(f.files)
+
+
+@pytest.mark.parametrize("text", [
+    "1 ông cầm mũ bảo hiểm nện liên tục vào đầu ông kia, ông kia gục xuống không dậy",
+    "Có 2 nhóm thanh niên đang cầm dao chém nhau ở phường Ninh Khánh, có người chảy nhiều máu",
+    "ông cụ nhà bên ngã trong nhà tắm khóa trái cửa, gọi mãi không thưa",
+])
+def test_emergencies_with_the_model(gazetteer, model, text):
+    assert triage(text, gazetteer, model=model).urgency == "emergency"
+
+
+def test_model_keeps_the_lexicons_strengths(gazetteer, model):
+    not_a_fight = triage("ko phai danh nhau dau a, chi la may dua tre tu tap cai nhau to tieng, "
+                         "hat karaoke on ao den khuya", gazetteer, model=model)
+    assert not_a_fight.category == "public_order" and not_a_fight.urgency != "emergency"
+    ad = triage("Shop chuyên sỉ lẻ quần áo, ship toàn quốc, inbox ngay nhé", gazetteer, model=model)
+    assert ad.is_spam and ad.urgency == "low"
+    question = triage("Cho em hỏi đăng ký tạm trú cho sinh viên thuê trọ cần giấy tờ gì ạ?", gazetteer, model=model)
+    assert (question.category, question.urgency) == ("procedure_question", "low")
+
+
+def test_model_result_is_the_same_for_nfc_and_nfd_and_explains_itself(gazetteer, model):
+    text = "Tối qua nhà tôi ở phường Nam Bình bị trộm mất xe máy, cắt khóa cổng"
+    a = triage(text, gazetteer, model=model)
+    b = triage(unicodedata.normalize("NFD", text), gazetteer, model=model)
+    assert (a.category, a.urgency, a.ward, a.confidence) == (b.category, b.urgency, b.ward, b.confidence)
+    assert (a.category, a.urgency, a.ward) == ("theft_robbery", "normal", "nam-binh")
+    assert "model" in a.reasons[0] and any("Nam Bình" in r for r in a.reasons)
+    assert 0 < a.confidence <= 1 and abs(sum(a.category_scores.values()) - 1) < 0.05
+
+
+def test_citizens_choice_is_kept_and_contested_only_when_the_model_is_sure(gazetteer, model):
+    text = "Quán nước đầu chợ ghi lô đề công khai, chiều nào cũng đông người đến ghi số đánh đề"
+    r = triage(text, gazetteer, chosen_category="traffic", model=model)
+    assert r.category == "traffic" and r.suggested_category == "gambling" and r.category_disagreement
+    unsure = triage("Các anh ơi cho em hỏi chút việc", gazetteer, chosen_category="violence", model=model)
+    assert unsure.category == "violence" and not unsure.category_disagreement
+
+
+def test_training_reads_extra_labelled_files(tmp_path):
+    from services.tips import train
+    extra = tmp_path / "corrections.jsonl"
+    extra.write_text(json.dumps({"id": "officer-ABC", "text": "có người lừa chuyển tiền", "category": "fraud",
+                                 "urgency": "normal", "ward": None}, ensure_ascii=False) + "\n"
+                     + json.dumps({"id": "officer-X", "text": "", "category": "fraud"}) + "\n", encoding="utf-8")
+    base = train.training_rows()
+    more = train.training_rows([extra])
+    assert len(more) == len(base) + 1 and more[-1]["id"] == "officer-ABC"
+    assert not train.lexicon_has_seen(more[-1]) and train.lexicon_has_seen({"id": "dev-001"})
+
+
+# --- officers' corrections (pure rules) ------------------------------------------------
+
+def _triaged_tip():
+    from datetime import datetime, timezone
+    now = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+    return {"id": "t1", "tip_code": "BY-AAAA-BBBB", "status": "assigned", "channel": "web", "unit_id": "ca-nk",
+            "text": "Nhà tôi bị trộm, gọi 0912 345 678", "category": "theft_robbery", "urgency": "normal",
+            "ward": "ninh-khanh", "received_at": now, "sla_due_at": None, "audit": [],
+            "triage": {"suggested_category": "theft_robbery"}}, now
+
+
+def test_a_correction_changes_the_tip_not_its_unit_and_keeps_a_redacted_example():
+    from services.tips import domain
+    tip, now = _triaged_tip()
+    officer = {"id": "o1", "roles": ["triage_officer"]}
+    out, correction = domain.correct_triage(tip, {"category": "violence", "urgency": "emergency"}, officer, now,
+                                            True, {"ninh-khanh"})
+    assert (out["category"], out["urgency"], out["unit_id"]) == ("violence", "emergency", "ca-nk")
+    assert out["sla_due_at"] is not None and out["audit"][-1]["action"] == "correct_triage"
+    assert "0912" not in correction["text"] and correction["before"]["category"] == "theft_robbery"
+    row = domain.label_row(correction)
+    assert set(row) == set(evaluate.read_jsonl(REPO / "data" / "tips-dev.jsonl")[0])
+    assert domain.correction_report([correction]) == [("category", "theft_robbery", "violence", 1),
+                                                      ("urgency", "normal", "emergency", 1)]
+
+
+@pytest.mark.parametrize("changes, in_scope, roles, error", [
+    ({"category": "violence"}, False, ["triage_officer"], "Forbidden"),
+    ({"category": "violence"}, True, ["auditor"], "Forbidden"),
+    ({"ward": "atlantis"}, True, ["triage_officer"], "InvalidInput"),
+    ({"category": "theft_robbery"}, True, ["triage_officer"], "InvalidInput"),
+])
+def test_a_correction_is_refused_out_of_scope_or_without_a_real_change(changes, in_scope, roles, error):
+    from services.tips import domain
+    tip, now = _triaged_tip()
+    with pytest.raises(Exception) as exc:
+        domain.correct_triage(tip, changes, {"id": "o1", "roles": roles}, now, in_scope, {"ninh-khanh"})
+    assert type(exc.value).__name__ == error
