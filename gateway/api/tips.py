@@ -116,7 +116,7 @@ def reveal_identity(_, tip_id):
 @documented(NOT_FOUND, CONFLICT, INVALID)
 @blp.doc(summary="Correct the category, urgency and/or ward triage suggested (the tip keeps its unit; "
                  "the correction becomes a labelled example for retraining)", **AUTH)
-@require(*HANDLERS)
+@require("tips.handle")
 def correct_triage(_, tip_id):
     return call("tips", "correct_triage", g.officer, tip_id, body())
 
