@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-unit test-integration fuzz bench reliability clean
+.PHONY: install run test test-unit test-integration test-browser screenshots fuzz bench reliability clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,14 +17,23 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m tools.localstack
 
+# Two passes: unit + integration under eventlet, then the browser tests without it (see conftest.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	BINHYEN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/e2e
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 test-integration: $(STAMP)
-	$(BIN)/python -m pytest tests/integration tests/e2e
+	$(BIN)/python -m pytest tests/integration
+
+test-browser: $(STAMP)
+	BINHYEN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/e2e
+
+# The README's pictures: every browser test's screenshots, into docs/console/.
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=docs/console BINHYEN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/e2e
 
 fuzz: $(STAMP)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-40} $(BIN)/python -m pytest tests/integration/test_fuzz.py tests/integration/test_hostile_input.py
