@@ -52,9 +52,8 @@ def declare_topology(amqp_uri, producer):
 
 
 class OutboxRelay:
-    def __init__(self, store, config):
-        from service_runtime.storage import utcnow  # avoid an import cycle
-        self._now = utcnow
+    def __init__(self, store, config, now):
+        self._now = now  # the store's clock (storage.utcnow)
         self.store = store
         self.amqp_uri = config["AMQP_URI"]
         self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))

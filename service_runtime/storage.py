@@ -177,7 +177,7 @@ class StoreProvider(DependencyProvider):
         client = mongo_client(config["MONGODB_URI"])
         db = client[f"{config.get('MONGODB_DB_PREFIX', 'binhyen_')}{service_name}"]
         self.store = self.store_cls(service_name, client, db, config)
-        self.store.relay = OutboxRelay(self.store, config)
+        self.store.relay = OutboxRelay(self.store, config, utcnow)
 
     def start(self):
         self._wait_for_mongodb()

@@ -49,7 +49,7 @@ def check_emitted_events(mongo_client, prefix):
     the published catalog (docs/asyncapi.json); raise listing each one that departs from it.
     Called before a test's databases are dropped, so the whole suite's events are checked."""
     import json
-    from tools.asyncapi import envelope_errors
+    from contracts.catalog import envelope_errors
     catalog = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
     problems = []
     for name in mongo_client.list_database_names():

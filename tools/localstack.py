@@ -29,6 +29,15 @@ BIN = Path(sys.executable).parent
 LOCAL_MONGO_PORT = 27117
 SERVICES = ("groups", "posts", "notify", "tips")
 COLOURS = ("36", "33", "35", "32", "34", "31")
+# Who to sign in as to try each job (services/groups/domain.py makes them).
+DEMO_OFFICERS = (
+    ("kiemduyet1", "Ban kiểm duyệt / admin board: approves, schedules, publishes, retracts"),
+    ("kiemduyet2", "Ban kiểm duyệt / admin board: the second approval of a wanted notice"),
+    ("bientap", "biên tập viên / editor: writes posts"),
+    ("tiepnhan", "tiếp nhận tin báo / triage officer: the tip inbox"),
+    ("canbo.ninh-khanh", "công an phường Ninh Khánh / ward operator: Zalo relay tasks, the ward's tips and channels"),
+    ("thanhtra", "thanh tra / auditor: reads everything"),
+)
 
 
 def say(msg):
@@ -197,15 +206,15 @@ def main():
     loaded = seed(env.get("DEMO_SCALE", "city"))
     say(f"demo data: {loaded}")
     say("ready ✔")
-    say(f"  API:        {url}/api/v1/openapi.json   (readiness: {url}/readyz)")
-    say(f"  sandbox:    {sandbox_url}/_sandbox/   (what every fanpage, Zalo group and partner received; "
+    say(f"  staff console:  {url}/console/   (Vietnamese; English in the header)")
+    say(f"  citizens:       {url}/   (news, send a tip: {url}/gui-tin-bao, follow it up: {url}/tra-cuu)")
+    say(f"  administrator:  {env['BINHYEN_ADMIN_USERNAME']} / {env['BINHYEN_ADMIN_PASSWORD']}   (kept in .data/local.env)")
+    say(f"  demo officers, password {env['BINHYEN_DEMO_PASSWORD']}:")
+    for username, job in DEMO_OFFICERS:
+        say(f"    {username:<18} {job}")
+    say(f"  sandbox:        {sandbox_url}/_sandbox/   (what every fanpage, Zalo group and partner received; "
         "write there as a citizen on Zalo or Messenger and see the police's replies)")
-    say(f"  log in as:  {env['BINHYEN_ADMIN_USERNAME']} / {env['BINHYEN_ADMIN_PASSWORD']}"
-        "   (kept in .data/local.env)")
-    say(f"  try:        curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' "
-        f"-d '{{\"username\": \"{env['BINHYEN_ADMIN_USERNAME']}\", \"password\": \"...\"}}'")
-    say("  demo officers (password " + env["BINHYEN_DEMO_PASSWORD"] + "): kiemduyet1, kiemduyet2 (admin board), "
-        "bientap (editor), tiepnhan (triage), thanhtra (auditor), canbo.ninh-khanh … (ward operators)")
+    say(f"  API:            {url}/api/v1/openapi.json   (readiness: {url}/readyz)")
     say("Ctrl-C stops everything.")
     while True:
         for name, proc in procs.items():

@@ -2,7 +2,7 @@
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from tools.asyncapi import document_text
+from contracts.catalog import document_text
 from gateway.auth import public
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1",
