@@ -140,6 +140,9 @@ def test_wanted_notice_needs_two_moderators_then_resolves_with_a_follow_up(stack
     post = ok(act(stack, post, "submit", stack.editor))
     post = ok(act(stack, post, "approve", stack.mod1))
     assert post["status"] == "in_review" and post["required_approvals"] == 2
+    assert "approve" not in post["allowed_actions"]                  # nothing more for this moderator to do
+    early = problem(act(stack, post, "publish", stack.mod1), 409)    # 1 of 2 approvals: says so
+    assert early["errors"]["approvals"] == ["1/2"] and "2" in early["detail"]
     again = ok(act(stack, post, "approve", stack.mod1))
     assert again["version"] == post["version"]                       # the same moderator counts once
     post = ok(act(stack, post, "approve", stack.mod2))
@@ -148,6 +151,11 @@ def test_wanted_notice_needs_two_moderators_then_resolves_with_a_follow_up(stack
     result = ok(act(stack, post, "resolve", stack.mod1, outcome="surrendered", learned_via="zalo_oa_group"))
     assert result["post"]["status"] == "retracted"
     assert result["post"]["resolution"]["outcome"] == "surrendered"
+    # one date format everywhere: ISO 8601, also inside approvals and the resolution
+    for at in [a["at"] for a in result["post"]["approvals"]] + [result["post"]["resolution"]["at"]]:
+        assert datetime.fromisoformat(at).tzinfo is not None, at
+    history = ok(stack.client.get(f"/api/v1/posts/{post['id']}/history", headers=stack.auditor))
+    assert [h["from"] for h in history][:2] == [None, "draft"]
     follow_up = result["follow_up"]
     assert follow_up["status"] == "draft" and "đầu thú" in follow_up["body"]
     types = [e["type"] for e in events_for(stack, post["id"])][-2:]
