@@ -8,25 +8,26 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from contracts.permissions import PERMISSIONS, ROLE_LABELS, Actor
 from contracts.rpc import ServiceError
 from gateway.auth import public
 from gateway.rpc import ServiceUnavailable, call
-from gateway.web import LOCALES, signin
+from gateway.web import LOCALES, in_language, signin
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 # The navigation bar: (endpoint, label, permission). An entry shows when its screen exists and
 # the officer holds the permission.
 NAV = (
-    ("console.home", "Việc của tôi", "staff"),
-    ("console.posts", "Kiểm duyệt bài", "staff"),
-    ("console.relay_tasks", "Đăng tay vào nhóm Zalo", "staff"),
-    ("console.tips", "Tin báo", "tips.read"),
-    ("console.directory", "Danh bạ", "staff"),
-    ("console.stats", "Thống kê", "staff"),
+    ("console.home", _l("Việc của tôi"), "staff"),
+    ("console.posts", _l("Kiểm duyệt bài"), "staff"),
+    ("console.relay_tasks", _l("Đăng tay vào nhóm Zalo"), "staff"),
+    ("console.tips", _l("Tin báo"), "tips.read"),
+    ("console.directory", _l("Danh bạ"), "staff"),
+    ("console.stats", _l("Thống kê"), "staff"),
 )
 OPEN_ENDPOINTS = {"console.login", "console.language"}
 
@@ -74,7 +75,7 @@ def signed_in_and_allowed():
         return render_error(404, _("Không có trang này."))
     if not g.officer.may(permission):
         return render_error(403, _("Tài khoản của bạn không có quyền: %(what)s.",
-                                   what=_(PERMISSIONS[permission][1])))
+                                   what=in_language(" / ".join(PERMISSIONS[permission][1:]))))
     return None
 
 
@@ -116,7 +117,8 @@ def console_context():
         nav = [(endpoint, label) for endpoint, label, permission in NAV
                if endpoint in current_app.view_functions and officer.may(permission)]
     return {"officer": officer, "nav": nav, "csrf_token": signin.csrf_token(), "screen_url": screen_url,
-            "role_label": lambda role: ROLE_LABELS.get(role, (role,))[0], "locales": LOCALES,
+            "role_label": lambda role: in_language(" / ".join(ROLE_LABELS.get(role, (role, role)))),
+            "locales": LOCALES,
             "is_htmx": is_htmx()}
 
 
