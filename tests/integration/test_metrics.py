@@ -58,7 +58,7 @@ def test_notify_serves_delivery_figures_the_alert_rules_use(config, rpc, run_ser
     try:
         run_services("groups")
         rpc.groups.load_demo_data("city", None, sandbox.url)
-        channels = rpc.groups.list_channels({"limit": 500})["items"]
+        channels = rpc.groups.list_channels(ADMIN, {"limit": 500})["items"]
         zalo = [c for c in channels if c["type"] == "zalo_oa_group"][:2]
         manual = next(c for c in channels if c["type"] == "zalo_group_manual")
         down = next(c for c in channels if c["type"] == "webhook")
