@@ -391,11 +391,6 @@ class TipsStore(Store):
         return [{k: v for k, v in doc.items() if k != "_id"}
                 for doc in self.db.triage_corrections.find(query, sort=[("at", ASCENDING)])]
 
-
-def faq_view(doc):
-    return {"id": doc["_id"], "title": doc["title"], "question_variants": doc.get("question_variants", []),
-            "answer": doc["answer"], "procedure_code": doc.get("procedure_code", ""), "desk": doc.get("desk", "")}
-
     # --- attachments ---------------------------------------------------------------------------
     def put_attachment(self, data, content_type):
         upload_id = secrets.token_hex(16)  # unguessable: a tip refers to its photos by these ids
@@ -409,3 +404,8 @@ def faq_view(doc):
             raise NotFound("Không tìm thấy tệp / attachment not found")
         return {"upload_id": upload_id, "content_type": found.metadata["content_type"], "size": found.length,
                 "data": found.read()}
+
+
+def faq_view(doc):
+    return {"id": doc["_id"], "title": doc["title"], "question_variants": doc.get("question_variants", []),
+            "answer": doc["answer"], "procedure_code": doc.get("procedure_code", ""), "desk": doc.get("desk", "")}
