@@ -24,7 +24,7 @@ from contracts.rpc import Conflict, InvalidInput
 from gateway.api.public_tips import publisher
 from gateway.auth import public
 from gateway.intake import queue_tip
-from gateway.limits import READ, SEND, check
+from gateway.limits import READ, SEND, RateLimited, check
 from gateway.rpc import ServiceUnavailable, call
 from gateway.web.site import bp, first_half
 from service_runtime.storage import utcnow
@@ -165,20 +165,16 @@ def tip_send():
         data = PublicTip().load(payload)
         domain.prepare_intake(dict(data, channel="web"), utcnow())  # the text is sound before a photo is stored
         photo = stored_photo(request.files.get("photo"))
+        if photo:
+            payload["attachments"] = data["attachments"] = [photo]
+        receipt = queue_tip(data, payload, publisher())
     except ValidationError as exc:
         return tip_form(422, errors=field_errors(exc.messages))
     except PhotoRefused as exc:
         return tip_form(422, errors={"photo": first_half(str(exc))})
     except InvalidInput as exc:
         return tip_form(422, errors=field_errors(exc.errors) or {"form": first_half(exc.detail)})
-    if photo:
-        payload["attachments"] = [photo]
-        data["attachments"] = [photo]
-    try:
-        receipt = queue_tip(data, payload, publisher())
-    except InvalidInput as exc:
-        return tip_form(422, errors=field_errors(exc.errors) or {"form": first_half(exc.detail)})
-    except ServiceUnavailable as exc:
+    except ServiceUnavailable as exc:  # nothing was queued: the citizen's text stays in the form
         response, status = tip_form(503, notice="Hệ thống đang bận, tin của bạn CHƯA được gửi. Nội dung vẫn còn "
                                                 "trong ô bên dưới: hãy thử gửi lại sau ít giây.")
         response = make_response(response, status)
@@ -205,9 +201,13 @@ def tip_sent():
     remembered = remembered_tip()
     if remembered is None:
         return render_template("site/receipt.html", code=None), 200
-    check(READ)
     code, secret = remembered
-    return render_template("site/receipt.html", code=code, secret=secret, status=status_when_stored(code, secret))
+    try:
+        check(READ)
+        status = status_when_stored(code, secret)
+    except (RateLimited, ServiceUnavailable):
+        status = None  # the code and secret are shown whatever happens; the FAQ answers wait for /tra-cuu
+    return render_template("site/receipt.html", code=code, secret=secret, status=status)
 
 
 @bp.route("/gui-tin-bao/luu-ma", methods=["POST"])
