@@ -268,6 +268,12 @@ class Post(Schema):
     allowed_actions = fields.List(fields.String())
 
 
+class PublicResolution(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    label = fields.String(required=True, metadata={"description": "the outcome in Vietnamese"})
+    at = fields.AwareDateTime(required=True)
+
+
 class PublicPost(Schema):
     """A published post as anyone may see it: no author, audience or workflow fields."""
     id = fields.String(required=True)
@@ -276,6 +282,9 @@ class PublicPost(Schema):
     body = fields.String(required=True)
     media = fields.List(fields.Nested(MediaRef))
     published_at = fields.AwareDateTime(required=True)
+    resolved = fields.Nested(PublicResolution, metadata={
+        "description": "a wanted notice whose person surrendered or was arrested, or whose warrant was "
+                       "withdrawn: listed so, without its text and photos (taken down from the channels)"})
 
 
 class Media(Schema):

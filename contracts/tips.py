@@ -316,11 +316,19 @@ class PublicThreadMessage(Schema):
     text = fields.String(required=True)
 
 
+class FaqAnswer(Schema):
+    title = fields.String(required=True)
+    answer = fields.String(required=True)
+
+
 class PublicStatus(Schema):
     tip_code = fields.String(required=True)
     status = fields.Nested(StatusLabel, required=True)
     received_at = _when(required=True)
     public_messages = fields.List(fields.Nested(PublicThreadMessage), required=True)
+    answers = fields.List(fields.Nested(FaqAnswer), metadata={
+        "description": "a procedure question: the FAQ answers that may help, best first (shown as "
+                       "\"Có thể bạn cần\"); the tip stays open for an officer"})
 
 
 class ThreadMessage(Schema):

@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
-from gateway import auth, errors, metrics, web
+from gateway import auth, errors, limits, metrics, web
 from gateway.rpc import RpcPool
 from service_runtime import logs
 from service_runtime.config import env, secret
@@ -143,6 +143,7 @@ def create_app(config=None):
     for module in api_modules():
         api.register_blueprint(module.blp)
     errors.register(app)  # after Api(): ours replace flask-smorest's JSON error bodies
+    limits.register(app)
     metrics.register(app)
     web.register(app)
 

@@ -4,15 +4,9 @@ A tip is checked here and durably queued for the tips service (gateway/intake.py
 comes once RabbitMQ confirmed it, before the tips service stores it (a moment later; longer
 after a burst, which the queue absorbs).
 
-Rate limit: a token bucket per client IP, kept in this gunicorn worker's memory. It is
-per worker (a client spread over N workers gets up to N times the rate) and forgotten on
-restart: a brake on floods from one address, not an exact quota. Behind a reverse proxy
-set PUBLIC_TIPS_TRUSTED_PROXIES to the number of proxies that append X-Forwarded-For.
+Rate limits (gateway/limits.py): sending (a tip, information added to it) and reading a
+tip's status are counted apart, per client address.
 """
-import math
-import threading
-import time
-
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -21,6 +15,7 @@ from contracts.tips import ACCESS_DENIED, PublicMessage, PublicStatus, PublicTip
 from gateway import errors
 from gateway.api.schemas import body
 from gateway.intake import IntakePublisher, queue_tip
+from gateway.limits import READ, SEND, RateLimited, check
 from gateway.rpc import call
 from service_runtime.config import env
 from gateway.auth import public
@@ -29,7 +24,6 @@ blp = Blueprint("public_tips", __name__, url_prefix="/api/v1/public/tips",
                 description="Tin báo của người dân / citizens' tips (no login)")
 
 SECRET_HEADER = "X-Tip-Secret"
-MAX_CLIENTS = 50_000  # buckets kept per worker before idle ones are dropped
 # A tip whose receipt was just given may still be in the intake queue: retry after this.
 STORING_SECONDS = 2
 
@@ -46,45 +40,6 @@ class SecretHeader(Schema):
     secret = fields.String(data_key=SECRET_HEADER, metadata={"description": "the secret given with the tip code"})
 
 
-class TokenBucket:
-    """`rate` tokens a second up to `burst`, one bucket per key; thread-safe."""
-
-    def __init__(self, rate, burst):
-        self.rate = rate
-        self.burst = burst
-        self.buckets = {}
-        self.lock = threading.Lock()
-
-    def take(self, key):
-        """0 when allowed, else the seconds to wait before the next request is allowed."""
-        now = time.monotonic()
-        with self.lock:
-            tokens, last = self.buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self.buckets[key] = (tokens - 1, now)
-                return 0
-            self.buckets[key] = (tokens, now)
-            if len(self.buckets) > MAX_CLIENTS:
-                self._forget_idle(now)
-            return math.ceil((1 - tokens) / self.rate)
-
-    def _forget_idle(self, now):
-        full_after = self.burst / self.rate  # a bucket idle this long is full again: same as absent
-        for key, (_, last) in list(self.buckets.items()):
-            if now - last > full_after:
-                del self.buckets[key]
-
-
-def limiter():
-    bucket = current_app.extensions.get("public_tips_limiter")
-    if bucket is None:
-        per_minute = float(env("PUBLIC_TIPS_PER_MINUTE", "10"))
-        bucket = TokenBucket(per_minute / 60.0, float(env("PUBLIC_TIPS_BURST", "5"))) if per_minute > 0 else False
-        current_app.extensions["public_tips_limiter"] = bucket
-    return bucket
-
-
 def publisher():
     """This worker's intake publisher (its connections are made on first use, after fork)."""
     made = current_app.extensions.get("public_tips_intake")
@@ -94,24 +49,21 @@ def publisher():
     return made
 
 
-def client_ip():
-    """The client's address; with N trusted proxies, the Nth X-Forwarded-For entry from the right."""
-    hops = int(env("PUBLIC_TIPS_TRUSTED_PROXIES", "0"))
-    route = request.access_route if hops else [request.remote_addr or "unknown"]
-    return route[-hops] if hops and len(route) >= hops else route[0]
+# What each endpoint spends: checked before its request is read.
+ALLOWANCE = {"public_tips.submit_tip": SEND, "public_tips.add_message": SEND, "public_tips.tip_status": READ}
+TOO_MANY = ("Bạn gửi quá nhanh, vui lòng thử lại sau ít phút. Nếu khẩn cấp, hãy gọi 113 / "
+            "too many requests from your address, retry later. In an emergency call 113")
 
 
 @blp.before_request
 def rate_limit():
-    bucket = limiter()
-    if not bucket:
-        return None
-    wait = bucket.take(client_ip())
-    if wait:
-        return errors.problem(429, "Bạn gửi quá nhanh, vui lòng thử lại sau ít phút. Nếu khẩn cấp, hãy gọi 113 / "
-                                   "too many requests from your address, retry later. In an emergency call 113",
-                              headers={"Retry-After": str(wait)})
-    return None
+    if request.endpoint in ALLOWANCE:
+        check(ALLOWANCE[request.endpoint])
+
+
+@blp.errorhandler(RateLimited)
+def too_many(exc):
+    return errors.problem(429, TOO_MANY, headers={"Retry-After": str(exc.retry_after)})
 
 
 @blp.errorhandler(TipAccessDenied)

@@ -6,7 +6,9 @@ admin does everything; auditor reads everything and changes nothing; revealing w
 tip is for admins only (with a reason, audited). The tips service checks the unit scope
 (a tip outside it is 404), so every caller gets the same rules.
 """
-from flask import g, request
+import base64
+
+from flask import Response, g, request
 from flask_smorest import Blueprint
 
 from contracts.rpc import PageQuery
@@ -57,6 +59,17 @@ def list_tips(_):
 @require("tips.read")
 def get_tip(tip_id):
     return call("tips", "get_tip", g.officer, tip_id)
+
+
+@blp.route("/tips/<tip_id>/attachments/<upload_id>")
+@documented(NOT_FOUND)
+@blp.doc(summary="A photo sent with the tip (stored without EXIF: no GPS position, no device)",
+         responses={"200": {"description": "the image (JPEG, PNG or WebP)"}}, **AUTH)
+@require("tips.read")
+def attachment(tip_id, upload_id):
+    found = call("tips", "get_attachment", g.officer, tip_id, upload_id)
+    return Response(base64.b64decode(found["data"]), mimetype=found["content_type"],
+                    headers={"Content-Disposition": "inline", "Cache-Control": "private, no-store"})
 
 
 @blp.route("/tips/<tip_id>/assign", methods=["POST"])

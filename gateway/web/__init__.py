@@ -118,7 +118,7 @@ def compress(response):
 
 def register(app):
     """Templates, static files, catalogs and the page blueprints on the gateway's app."""
-    from gateway.web import console, signin
+    from gateway.web import console, signin, site
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).resolve().parent / "translations"))
@@ -128,5 +128,6 @@ def register(app):
     app.jinja_env.filters.update(local_time=local_time, in_language=in_language, number=number, nl2br=nl2br,
                                dom_id=dom_id)
     app.register_blueprint(console.bp)
+    app.register_blueprint(site.bp)
     app.after_request(security_headers)
     app.after_request(compress)

@@ -770,6 +770,11 @@ def retracted_everywhere(summary):
 
 # --- search --------------------------------------------------------------------------------
 
+def is_public(post):
+    """Shown to the public: a published post, or a wanted notice resolved since (marked so)."""
+    return post["status"] == "published" or (post["status"] == "retracted" and bool(post.get("resolution")))
+
+
 def search_tokens_for(post):
     """Diacritics-insensitive tokens of title, body and the wanted person's name:
     'canh bao lua dao' finds 'Cảnh báo lừa đảo'."""

@@ -36,6 +36,14 @@ def view(post, actor=None):
 
 
 def public_view(post):
+    """What anyone may read. A wanted notice that was resolved stays listed, marked resolved,
+    without its text and photos: those were taken down from every channel."""
+    resolution = post.get("resolution")
+    if resolution:
+        return {"id": post["id"], "kind": post["kind"], "title": post["title"], "body": "", "media": [],
+                "published_at": post["published_at"],
+                "resolved": {"outcome": resolution["outcome"], "at": resolution["at"],
+                             "label": domain.OUTCOME_LABELS[resolution["outcome"]][0]}}
     return {"id": post["id"], "kind": post["kind"], "title": post["title"], "body": post["body"],
             "media": post.get("media", []), "published_at": post["published_at"]}
 
@@ -82,13 +90,13 @@ class PostsService(ServiceBase):
         q = dict(query or {})
         paging = load(schemas.Page(), {k: q.pop(k) for k in ("limit", "cursor") if k in q})
         filters = load(schemas.PublicPostFilter(), q)
-        posts, cursor = self.store.search(dict(filters, status="published"), paging["limit"], paging["cursor"])
+        posts, cursor = self.store.search_public(filters, paging["limit"], paging["cursor"])
         return {"items": [public_view(post) for post in posts], "next_cursor": cursor}
 
     @rpc
     def public_post(self, post_id):
         post = self.store.get(post_id)
-        if post["status"] != "published":
+        if not domain.is_public(post):
             raise NotFound("Không tìm thấy bài viết / post not found")
         return public_view(post)
 

@@ -1,14 +1,14 @@
 """Posts: MongoDB access (database `<prefix>posts`), media in GridFS."""
 import secrets
 import time
-from datetime import timezone
+from datetime import datetime, timezone
 
 import gridfs
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from contracts.rpc import Conflict, NotFound
-from service_runtime.pagination import page
+from service_runtime.pagination import decode_cursor, encode_cursor, page
 from service_runtime.storage import Store, utcnow
 from services.posts import domain
 
@@ -42,7 +42,8 @@ class PostsStore(Store):
                   IndexModel([("kind", ASCENDING)]), IndexModel([("unit", ASCENDING)]),
                   IndexModel([("author", ASCENDING)]), IndexModel([("search_tokens", ASCENDING)]),
                   IndexModel([("publication_id", ASCENDING)], sparse=True),
-                  IndexModel([("created_at", DESCENDING)])],
+                  IndexModel([("created_at", DESCENDING)]),
+                  IndexModel([("published_at", DESCENDING), ("_id", DESCENDING)], sparse=True)],
     }
 
     def __init__(self, *args, **kwargs):
@@ -107,6 +108,28 @@ class PostsStore(Store):
         if tokens:
             query["search_tokens"] = {"$all": tokens}
         docs, next_cursor = page(self.db.posts, query, limit, cursor, newest_first=True)
+        return [to_post(doc) for doc in docs], next_cursor
+
+    # What domain.is_public shows: published, or a wanted notice resolved since.
+    PUBLIC = {"$or": [{"status": "published"}, {"status": "retracted", "resolution": {"$ne": None}}]}
+
+    def search_public(self, filters, limit, cursor):
+        """Public posts, the latest published first (not the latest written)."""
+        conditions = [self.PUBLIC]
+        if filters.get("kind"):
+            conditions.append({"kind": filters["kind"]})
+        tokens = domain.query_tokens(filters.get("q") or "")
+        if tokens:
+            conditions.append({"search_tokens": {"$all": tokens}})
+        if cursor:
+            at, post_id = decode_cursor(cursor)
+            at = datetime.fromisoformat(at)
+            conditions.append({"$or": [{"published_at": {"$lt": at}}, {"published_at": at, "_id": {"$lt": post_id}}]})
+        docs = list(self.db.posts.find({"$and": conditions}, sort=[("published_at", DESCENDING), ("_id", DESCENDING)],
+                                       limit=limit + 1))
+        more, docs = len(docs) > limit, docs[:limit]
+        last = docs[-1] if docs else None
+        next_cursor = encode_cursor([iso(last["published_at"]), last["_id"]]) if more and last else None
         return [to_post(doc) for doc in docs], next_cursor
 
     def count(self, query):

@@ -643,7 +643,36 @@ def public_status(tip):
             {"at": _iso(m["at"]), "from": m["from"], "text": redact(m["text"])}
             for m in tip.get("messages", ()) if m.get("from") in ("police", "citizen")
         ],
+        "answers": faq_answers(tip),
     }
+
+
+# A procedure question gets the best FAQ answers at once (web page, Zalo, Facebook); the tip
+# stays open for an officer to confirm or answer.
+FAQ_HEADING = "Có thể bạn cần / You may need:"
+FAQ_FOLLOW_UP = ("Cán bộ sẽ xem câu hỏi của bạn và trả lời thêm nếu cần. / "
+                 "An officer will read your question and reply if more is needed.")
+
+
+def faq_answers(tip):
+    """[{title, answer}] best first, for a procedure question triage matched to the FAQ."""
+    if tip.get("category") != "procedure_question":
+        return []
+    return [{"title": s.get("title") or "", "answer": s["answer"]}
+            for s in tip.get("faq_suggestions") or () if s.get("answer")]
+
+
+def faq_replies(answers):
+    """The chat messages carrying `answers`: one each (a chat message holds MESSAGE_MAX
+    characters), the heading on each, the officer's follow-up promised in the last."""
+    replies = []
+    for n, item in enumerate(answers, 1):
+        head = f"{FAQ_HEADING} {item['title']}\n"
+        tail = f"\n{FAQ_FOLLOW_UP}" if n == len(answers) else ""
+        room = MESSAGE_MAX - len(head) - len(tail)
+        answer = item["answer"] if len(item["answer"]) <= room else item["answer"][:room - 1].rstrip() + "…"
+        replies.append(head + answer + tail)
+    return replies
 
 
 def staff_view(tip, alias):

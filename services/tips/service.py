@@ -8,6 +8,8 @@ acting officer (`actor`, from the gateway's token) first; the unit scope comes f
 need, and writes the result with its events in one transaction (`store.save_tips` /
 `store.create_tip`). Tip text and tipster identity are never logged.
 """
+import base64
+import binascii
 import logging
 import threading
 import time
@@ -21,14 +23,15 @@ from nameko.timer import Timer
 
 from contracts.permissions import Actor, require
 from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
-from contracts.tips import ACCESS_DENIED, CATEGORIES, INTAKE_QUEUE, SOURCES, TipAccessDenied, VaultUnavailable
+from contracts.tips import (ACCESS_DENIED, ATTACHMENT_MAX_BYTES, CATEGORIES, INTAKE_QUEUE, SOURCES, TipAccessDenied,
+                            VaultUnavailable)
 from service_runtime import logs
 from service_runtime.config import env
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.text import fold_for_search, search_tokens
 from service_runtime.validation import load
-from services.tips import domain, schemas
+from services.tips import domain, photos, schemas
 from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id
 from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
 from services.tips.triage.model import default_model
@@ -342,9 +345,10 @@ class TipsService(ServiceBase):
             events.append(assigned_event(tip))
         if tip["channel"] != "web":
             # The acknowledgement goes back through the conversation the tip came from.
-            tip = domain.add_message(tip, "police", domain.citizen_ack(tip["tip_code"], tip["urgency"]), now,
-                                     author_id=domain.SYSTEM_ACTOR["id"])
-            events.append(reply_event(tip, with_message_id(tip)))
+            for text in [domain.citizen_ack(tip["tip_code"], tip["urgency"])] + \
+                    domain.faq_replies(domain.faq_answers(tip)):  # a procedure question: the FAQ answers too
+                tip = domain.add_message(tip, "police", text, now, author_id=domain.SYSTEM_ACTOR["id"])
+                events.append(reply_event(tip, with_message_id(tip)))
         return tip, events
 
     def _duplicate_candidates(self, tip, now):
@@ -697,6 +701,29 @@ class TipsService(ServiceBase):
             except StaleTip:
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise Conflict("Vui lòng gửi lại / please send again")
+
+    @rpc
+    def store_attachment(self, content_type, data_b64):
+        """A tipster's photo, stored before its tip is queued (the web form). Only a photo that
+        carries no metadata is kept (the gateway re-encoded it: photos.clean_photo), so no
+        phone's GPS position reaches an officer. Returns {upload_id, content_type, size}."""
+        try:
+            data = base64.b64decode(data_b64 if isinstance(data_b64, str) else "", validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        if not 0 < len(data) <= ATTACHMENT_MAX_BYTES or not photos.is_clean(data, content_type):
+            raise InvalidInput("Ảnh không hợp lệ hoặc còn siêu dữ liệu / not a photo without metadata",
+                               {"file": ["a JPEG, PNG or WebP photo without EXIF, at most 10 MB"]})
+        return self.store.put_attachment(data, content_type)
+
+    @rpc
+    def get_attachment(self, actor, tip_id, upload_id):
+        """A photo of a tip this officer may read: {upload_id, content_type, size, data (base64)}."""
+        tip, _ = self._readable_tip(actor, tip_id)
+        if upload_id not in {a.get("upload_id") for a in tip.get("attachments") or ()}:
+            raise NotFound("Không tìm thấy tệp / attachment not found")
+        found = self.store.get_attachment(upload_id)
+        return dict(found, data=base64.b64encode(found["data"]).decode())
 
     # --- routing rules --------------------------------------------------------------------------------
     @rpc

@@ -13,6 +13,7 @@ Collections:
   units           projection of groups.unit_created
   triage_corrections  officers' corrections of category/urgency/ward, one per correction:
                   the labelled examples the triage model is retrained with (text redacted)
+  attachments     (GridFS) tipsters' photos, stored without their metadata (photos.py)
 """
 import json
 import logging
@@ -21,6 +22,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import gridfs
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -114,6 +116,7 @@ class TipsStore(Store):
         self.sla = domain.sla_policy()  # from SLA_<URGENCY>_SECONDS; a bad value stops start-up
         self._faq = None  # (version, FaqIndex, entries by id)
         self._faq_lock = threading.Lock()
+        self.attachments = gridfs.GridFS(self.db, collection="attachments")
 
     def bootstrap(self):
         self.seed_faq()
@@ -387,6 +390,20 @@ class TipsStore(Store):
             query["unit_id"] = {"$in": sorted(unit_ids)}
         return [{k: v for k, v in doc.items() if k != "_id"}
                 for doc in self.db.triage_corrections.find(query, sort=[("at", ASCENDING)])]
+
+    # --- attachments ---------------------------------------------------------------------------
+    def put_attachment(self, data, content_type):
+        upload_id = secrets.token_hex(16)  # unguessable: a tip refers to its photos by these ids
+        self.attachments.put(data, _id=upload_id, metadata={"content_type": content_type, "stored_at": utcnow()})
+        return {"upload_id": upload_id, "content_type": content_type, "size": len(data)}
+
+    def get_attachment(self, upload_id):
+        try:
+            found = self.attachments.get(upload_id)
+        except gridfs.errors.NoFile:
+            raise NotFound("Không tìm thấy tệp / attachment not found")
+        return {"upload_id": upload_id, "content_type": found.metadata["content_type"], "size": found.length,
+                "data": found.read()}
 
 
 def faq_view(doc):

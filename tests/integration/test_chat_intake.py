@@ -127,6 +127,21 @@ def test_a_messenger_citizen_writes_from_the_page_form_without_javascript(stack,
     assert send_api[0]["path"] == "/v19.0/me/messages" and send_api[0]["body"]["recipient"] == {"id": sender}
 
 
+def test_a_procedure_question_on_zalo_gets_the_faq_answers_in_the_chat_and_stays_open(stack, sandbox):
+    sender = str(8410000000000000 + uuid.uuid4().int % 10**12)
+    sent = citizen_writes(sandbox, "zalo", "Cho hỏi con tôi đủ 14 tuổi thì làm thẻ căn cước lần đầu ở đâu, "
+                                           "cần mang giấy tờ gì?", sender)
+    code, = sent["tip_codes"]
+    tip = stack.db("tips").tips.find_one({"tip_code": code})
+    assert tip["category"] == "procedure_question" and tip["faq_suggestions"]
+    replies = police_replies(sandbox, "zalo", sender, 1 + len(tip["faq_suggestions"]))
+    assert code in replies[0]
+    answers = [r for r in replies if r.startswith("Có thể bạn cần")]
+    assert len(answers) == len(tip["faq_suggestions"])
+    assert any("Cấp thẻ căn cước lần đầu" in r and "từ đủ 14 tuổi" in r for r in answers)
+    assert stack.db("tips").tips.find_one({"tip_code": code})["status"] == "assigned"  # open for an officer
+
+
 def test_what_the_gateway_refuses_is_shown_not_hidden(stack, sandbox):
     before = stack.db("tips").tips.count_documents({})
     empty = requests.post(f"{sandbox.url}/_sandbox/citizen/zalo", json={"text": " "}, timeout=5)

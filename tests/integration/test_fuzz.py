@@ -57,7 +57,7 @@ def stack(module_stack):
         module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
         module_stack.app = module_stack.client.application
         # The per-address rate limit would turn most public-tip cases into 429 before the service sees them.
-        module_stack.app.extensions["public_tips_limiter"] = False
+        module_stack.app.extensions["public_limits"].enabled = False
         module_stack.admin = login(module_stack.client, "admin", "admin-password-for-tests")
         module_stack.known = known_resources(module_stack.client, module_stack.admin)
         GATEWAY.target = module_stack.app

@@ -39,7 +39,7 @@ def stack(module_stack):
         module_stack.start("groups", "posts", "tips")
         module_stack.rpc.groups.load_demo_data("city", DEMO_PASSWORD, "http://127.0.0.1:8900")
         client = module_stack.client
-        client.application.extensions["public_tips_limiter"] = False  # many tips from one address here
+        client.application.extensions["public_limits"].enabled = False  # many tips from one address here
         module_stack.admin = login(client, "admin", "admin-password-for-tests")
         module_stack.admin_identity = client.get("/api/v1/auth/me", headers=module_stack.admin).get_json()
         module_stack.channel_id = client.get("/api/v1/channels?limit=1&unit_id=ca-ninh-khanh",

@@ -163,6 +163,12 @@ def test_wanted_notice_needs_two_moderators_then_resolves_with_a_follow_up(stack
     stats = ok(c.get("/api/v1/stats/wanted", headers=stack.auditor))
     assert stats["surrenders_by_channel_type"].get("zalo_oa_group", 0) >= 1
     problem(act(stack, result["post"], "resolve", stack.mod1, outcome="arrested"), 409)
+    # the public still finds the notice, marked resolved, without the person's details
+    public = ok(c.get(f"/api/v1/public/posts/{post['id']}"))
+    assert public["resolved"]["outcome"] == "surrendered" and public["resolved"]["label"] == "đã ra đầu thú"
+    assert public["body"] == "" and public["media"] == []
+    listed = ok(c.get("/api/v1/public/posts?kind=wanted_notice&limit=100"))["items"]
+    assert post["id"] in [p["id"] for p in listed]
 
 
 def test_channel_checks_refuse_approval_with_the_reason(stack):
@@ -221,6 +227,27 @@ def test_public_view_shows_published_only_without_internal_fields(stack):
     assert set(body) == {"id", "kind", "title", "body", "media", "published_at"}
     listed = ok(stack.client.get("/api/v1/public/posts?limit=100"))
     assert all("author" not in p and "audience" not in p for p in listed["items"])
+
+
+def test_public_list_is_latest_published_first_and_leaves_out_other_retractions(stack):
+    written_first = ok(act(stack, ok(act(stack, new_post(stack, title="Tin viết trước đăng sau"), "submit",
+                                         stack.editor)), "approve", stack.mod1))
+    written_second = ok(act(stack, ok(act(stack, new_post(stack, title="Tin viết sau đăng trước"), "submit",
+                                          stack.editor)), "approve", stack.mod1))
+    ok(act(stack, written_second, "publish", stack.mod1))
+    ok(act(stack, written_first, "publish", stack.mod1))
+    page1 = ok(stack.client.get("/api/v1/public/posts?limit=1"))
+    assert page1["items"][0]["id"] == written_first["id"]
+    page2 = ok(stack.client.get(f"/api/v1/public/posts?limit=1&cursor={page1['next_cursor']}"))
+    assert page2["items"][0]["id"] == written_second["id"]
+    retracted = ok(act(stack, ok(stack.client.get(f"/api/v1/posts/{written_second['id']}", headers=stack.mod1)),
+                       "retract", stack.mod1, reason="Đăng nhầm"))
+    assert retracted["status"] == "retracted"
+    problem(stack.client.get(f"/api/v1/public/posts/{written_second['id']}"), 404)
+    listed = ok(stack.client.get("/api/v1/public/posts?q=tin viet sau dang truoc"))["items"]
+    assert written_second["id"] not in [p["id"] for p in listed]
+    assert [p["id"] for p in ok(stack.client.get("/api/v1/public/posts?q=tin viet truoc dang sau"))["items"]] == [
+        written_first["id"]]
 
 
 def png_bytes():

@@ -398,7 +398,8 @@ def test_public_status_leaks_nothing_internal():
     tip = domain.add_message(tip, "citizen", "Vâng, xe biển 35A-123.45 vẫn ở đó", at(6))
     tip = domain.add_note(tip, "GHI CHÚ NỘI BỘ: nghi phạm Trần Văn B", TRIAGE, at(7), True)
     view = domain.public_status(tip)
-    assert set(view) == {"tip_code", "status", "public_messages", "received_at"}
+    assert set(view) == {"tip_code", "status", "public_messages", "received_at", "answers"}
+    assert view["answers"] == []  # not a procedure question
     assert view["status"] == {"code": "assigned", "label": "Đã chuyển đơn vị xử lý",
                               "label_en": "Assigned to a unit"}
     assert view["received_at"] == T0.isoformat()
@@ -409,6 +410,35 @@ def test_public_status_leaks_nothing_internal():
                    "SECRETHASH", "0912 345 678", "35A-123.45", "đánh bạc", "author_id"):
         assert secret not in dumped
     assert "[số điện thoại]" in dumped and "[biển số]" in dumped
+
+
+FAQ_SUGGESTIONS = [
+    {"faq_id": "tam-tru", "title": "Đăng ký tạm trú", "answer": "Mang giấy tờ chỗ ở hợp pháp tới Công an phường.",
+     "score": 9.5},
+    {"faq_id": "long", "title": "Thủ tục dài", "answer": "Bước một. " * 400, "score": 4.1}]
+
+
+def test_a_procedure_question_shows_the_faq_answers_at_once_and_stays_open():
+    tip = make_tip("assigned", category="procedure_question", faq_suggestions=FAQ_SUGGESTIONS)
+    view = domain.public_status(tip)
+    assert view["status"]["code"] == "assigned"
+    assert [a["title"] for a in view["answers"]] == ["Đăng ký tạm trú", "Thủ tục dài"]
+    assert view["answers"][0]["answer"] == FAQ_SUGGESTIONS[0]["answer"] and "score" not in view["answers"][0]
+    # another category never shows answers, even if suggestions were kept from an earlier triage
+    assert domain.public_status(dict(tip, category="theft_robbery"))["answers"] == []
+
+
+def test_chat_replies_carry_each_faq_answer_within_a_message():
+    replies = domain.faq_replies(domain.faq_answers(make_tip(category="procedure_question",
+                                                             faq_suggestions=FAQ_SUGGESTIONS)))
+    assert len(replies) == 2
+    assert replies[0].startswith("Có thể bạn cần") and "Mang giấy tờ chỗ ở hợp pháp" in replies[0]
+    assert all(len(r) <= domain.MESSAGE_MAX for r in replies) and replies[1].endswith(domain.FAQ_FOLLOW_UP)
+    assert "…" in replies[1]  # cut to fit, and says so
+    tip = make_tip(category="procedure_question", faq_suggestions=FAQ_SUGGESTIONS)
+    for text in replies:  # each is a message the thread accepts
+        tip = domain.add_message(tip, "police", text, at(1))
+    assert domain.faq_replies([]) == []
 
 
 def test_staff_view_hides_the_secret_and_identity():
