@@ -20,6 +20,7 @@ from contracts.tips import CATEGORIES
 from gateway.rpc import call
 from gateway.web.console import bp, page, render_error
 from gateway.web.console import vocabulary as names
+from gateway.web.console.stats import csv_download
 from service_runtime.text import fold_for_search
 
 # The screens of the directory, as tabs: (endpoint, label, permission).
@@ -272,9 +273,7 @@ def directory_import():
 @bp.route("/directory/import/kenh-mau.csv")
 @page("channels.manage")
 def directory_import_template():
-    return ("\ufeff" + CSV_TEMPLATE).encode("utf-8"), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": 'attachment; filename="kenh-mau.csv"'}
+    return csv_download(CSV_TEMPLATE, "kenh-mau.csv")
 
 
 # --- subscriptions ------------------------------------------------------------------------------
