@@ -133,6 +133,7 @@ def directory_channels():
     return render("console/directory_channels.html", channels=d["channels"]["items"],
                   next_cursor=d["channels"]["next_cursor"], filters=filters, d=d,
                   first_page=not request.args.get("cursor"), may_manage=g.officer.may("channels.manage"),
+                  many_units=g.officer.may("channels.read_all") or len(d["units_in_scope"]) > 1,
                   sees_all=g.officer.may("channels.read_all"), channel_types=CHANNEL_TYPES)
 
 
@@ -281,20 +282,23 @@ def directory_import_template():
 def subscriptions_page(values=None, errors=None, status=200):
     """The subscriptions of one unit of the officer's scope (their own unit first), with the
     form to add one when they may."""
-    d = load_directory()
+    def unit_calls(unit_id):
+        return (("subscriptions", ("groups", "list_subscriptions", ({"unit_id": unit_id, "limit": 500},))),
+                ("targets", ("groups", "list_channels", (g.officer, {"unit_id": unit_id, "limit": 500,
+                                                                     "types": list(SUBSCRIPTION_TARGETS)}))))
+    unit_id = request.values.get("unit_id") or g.officer.get("unit_id")
+    # one round trip when the unit is known; an admin without a unit starts at the root
+    d = load_directory(*unit_calls(unit_id)) if unit_id else load_directory()
     choices = [u for u in d["units_in_scope"] if u.get("active", True)]
-    roots = [u["id"] for u in choices if not u.get("parent_id")]
-    unit_id = request.values.get("unit_id") or g.officer.get("unit_id") or (roots or [None])[0]
+    if not unit_id:
+        unit_id = next((u["id"] for u in choices if not u.get("parent_id")), None)
+        if unit_id:
+            d.update(every_answer(dict(unit_calls(unit_id))))
     if unit_id is None or not in_scope(d["scope"], unit_id) or unit_id not in d["units_by_id"]:
         return render_error(403, _("Bạn chỉ xem được đăng ký sự kiện của các đơn vị mình phụ trách."))
-    found = every_answer({
-        "subscriptions": ("groups", "list_subscriptions", ({"unit_id": unit_id, "limit": 500},)),
-        "targets": ("groups", "list_channels", (g.officer, {"unit_id": unit_id, "types": list(SUBSCRIPTION_TARGETS),
-                                                            "limit": 500})),
-    })
-    targets = found["targets"]["items"]
+    targets = d["targets"]["items"]
     return render("console/directory_subscriptions.html", d=d, choices=choices, unit_id=unit_id,
-                  subscriptions=found["subscriptions"]["items"], targets={c["id"]: c for c in targets},
+                  subscriptions=d["subscriptions"]["items"], targets={c["id"]: c for c in targets},
                   active_targets=[c for c in targets if c["status"] == "active"],
                   may_manage=g.officer.may("subscriptions.manage"), values=values or {}, errors=errors or {},
                   patterns=EVENT_PATTERNS, categories=CATEGORIES, post_kinds=POST_KINDS), status

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from contracts.notify import SUMMARY_COUNTERS
 from contracts.posts import OUTCOMES
-from gateway.rpc import ServiceUnavailable, call
+from gateway.rpc import ServiceUnavailable
 from gateway.web import VN_TZ
 from gateway.web.console import bp, fan_out, page, render_error
 from gateway.web.console import vocabulary as names
@@ -151,8 +151,9 @@ def delivery_tables(deliveries):
     types = list(deliveries["by_channel_type"].items())
     rows = [[names.name_of(names.CHANNEL_TYPES, code), t["total"]] + [t["by_outcome"].get(o, 0) for o in outcomes]
             for code, t in types]
-    rows.append([_("Tổng cộng"), deliveries["total"]] + [deliveries["by_outcome"].get(o, 0) for o in outcomes])
-    labels = [row[0] for row in rows[:-1]]
+    labels = [row[0] for row in rows]
+    if rows:
+        rows.append([_("Tổng cộng"), deliveries["total"]] + [deliveries["by_outcome"].get(o, 0) for o in outcomes])
     return [table("luot-gui-theo-loai-kenh", _("Lượt gửi bài theo loại kênh và kết quả"),
                   [(_("Loại kênh"), "text"), (_("Tổng"), "count")]
                   + [(names.name_of(names.DELIVERY_OUTCOMES, o), "count") for o in outcomes],
@@ -234,10 +235,12 @@ def duration_text(seconds):
 def stats():
     period, problem = Period.from_args(request.args)
     sources = ("tips", "deliveries", "wanted")
-    built = build_tables(figures(period, sources))
-    scope_unit = None
+    found = figures(period, sources)
+    built = build_tables(found)
+    scope_unit = None  # whose tips these are, unless every unit's
     if g.officer.may("tips.read") and not g.officer.may("tips.read_all") and g.officer.get("unit_id"):
-        scope_unit = call("groups", "get_unit", g.officer["unit_id"])["name"]
+        unit = next((u for u in found.get("units") or [] if u["id"] == g.officer["unit_id"]), None)
+        scope_unit = unit["name"] if unit else g.officer["unit_id"]
     return render_template("console/stats.html", period=period, problem=problem, built=built, presets=PRESETS,
                            scope_unit=scope_unit, duration_text=duration_text, names=names)
 

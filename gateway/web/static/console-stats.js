@@ -36,7 +36,8 @@
     if (!window.Chart) return;  // the tables say it all without the charts
     document.querySelectorAll("[data-chart]").forEach(function (box) {
       var spec = JSON.parse(box.getAttribute("data-chart"));
-      if (!spec.labels.length) return;
+      var figures = [].concat.apply([], spec.datasets.map(function (d) { return d.data; }));
+      if (!figures.some(function (v) { return v; })) return;  // nothing but zeros: the table says so
       if (spec.horizontal) {  // room for every bar's label
         box.style.height = Math.max(12, spec.labels.length * 1.9 + 4) + "rem";
       }
