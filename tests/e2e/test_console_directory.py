@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.api import Api, wait_until
+from tests.e2e.api import Api, published_post, wait_until
 from tests.e2e.conftest import PHONE, check_accessible, sign_in
 
 pytestmark = pytest.mark.integration
@@ -155,6 +155,8 @@ def test_statistics_show_tables_and_charts_and_export_csv(open_page, web_stack, 
     tips = [wait_until(lambda code=code: triage.get(f"/tips?text={code}")["items"], what=f"tip {code} stored")[0]
             for code in codes]
     triage.post(f"/tips/{tips[0]['id']}/status", {"status": "in_progress"})
+    published_post(web_stack.url, {"units": ["ca-ninh-khanh"], "channel_types": ["zalo_oa_group"]})
+    wait_until(lambda: triage.get("/stats/deliveries")["total"], what="deliveries counted")
 
     page = open_page()
     sign_in(page, "tiepnhan", next_path="/console/stats?days=7")
@@ -163,6 +165,7 @@ def test_statistics_show_tables_and_charts_and_export_csv(open_page, web_stack, 
         assert page.locator(f"#{key} table").count() == 1, key
     categories = page.locator("#tin-bao-theo-linh-vuc table").inner_text()
     assert "Cờ bạc" in categories and "Lừa đảo" in categories
+    assert "Nhóm Zalo (qua OA)" in page.locator("#luot-gui-theo-loai-kenh table").inner_text()
     acknowledged = page.locator("#thoi-gian-xu-ly-tin-bao tbody tr", has_text="Tiếp nhận xử lý")
     assert re.search(r"\d+ (giây|phút)", acknowledged.inner_text())
     # every chart box with figures is drawn by Chart.js

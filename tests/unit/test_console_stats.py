@@ -68,6 +68,18 @@ def test_tip_tables_name_the_codes_and_put_the_largest_first(request_context):
     assert weeks["chart"]["labels"] == ["23/02", "02/03", "09/03"]
 
 
+def test_every_table_can_be_downloaded_by_its_key(request_context):
+    wanted = {"notices": 2, "resolved": {"surrendered": 1}, "surrenders_by_channel_type": {"zalo_oa_group": 1},
+              "per_notice": []}
+    deliveries = {"total": 0, "by_outcome": {}, "by_channel_type": {}, "publications": 0}
+    built = stats.build_tables({"units": [], "reference": {}, "tips": TIPS, "deliveries": deliveries, "wanted": wanted})
+    for source, tables in built.items():
+        assert {t["key"]: stats.TABLES.get(t["key"]) for t in tables} == {t["key"]: source for t in tables}
+    assert built["deliveries"][0]["rows"] == []  # nothing published: no table, not a row of zeros
+    outcomes = built["wanted"][0]["rows"]
+    assert outcomes[0] == ["Ra đầu thú", 1] and outcomes[-1] == ["Chưa có kết quả", 1]
+
+
 def test_times_chart_in_the_unit_that_suits_them(request_context):
     times = tables_by_key(stats.tip_tables(TIPS, UNITS, WARDS))["thoi-gian-xu-ly-tin-bao"]
     assert times["rows"][1] == ["Tiếp nhận xử lý", 2, 1800.0, 5400.4]
