@@ -484,6 +484,9 @@ class TipStats(Schema):
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     time_to_triage_seconds = fields.Nested(Percentiles, required=True)
     time_to_resolve_seconds = fields.Nested(Percentiles, required=True)
+    time_to_acknowledge_seconds = fields.Nested(Percentiles, required=True)
+    by_week = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "tips received per week: the week's Monday (UTC+7, YYYY-MM-DD) -> count, quiet weeks as 0"})
 
 
 # --- events tips emits -------------------------------------------------------------------------

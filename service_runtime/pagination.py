@@ -27,7 +27,10 @@ def page(collection, query, limit=50, cursor=None, newest_first=False, projectio
     if cursor:
         after = decode_cursor(cursor)
         query = {"$and": [query, {"_id": {"$lt" if newest_first else "$gt": after}}]}
-    docs = list(collection.find(query, projection, sort=[("_id", direction)], limit=limit + 1))
+    found = collection.find(query, projection, sort=[("_id", direction)], limit=limit + 1)
+    if not query:  # a whole collection in _id order: walk the _id index (SecantusDB would scan and sort)
+        found = found.hint([("_id", ASCENDING)])
+    docs = list(found)
     more = len(docs) > limit
     docs = docs[:limit]
     return docs, (encode_cursor(docs[-1]["_id"]) if more and docs else None)

@@ -194,7 +194,8 @@ def update_faq(_, faq_id):
 @blp.arguments(StatsQuery, location="query")
 @blp.response(200, TipStats)
 @documented(INVALID)
-@blp.doc(summary="Counts by category, ward, unit and status; time to triage and to resolve (seconds)",
+@blp.doc(summary="Counts by category, ward, unit, status and week; time to triage, to acknowledge and to "
+                 "resolve (seconds)",
          **AUTH)
 @require("tips.read")
 def tip_stats(_):

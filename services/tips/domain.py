@@ -30,7 +30,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from contracts.permissions import Actor
 from contracts.rpc import Conflict, Forbidden, InvalidInput
@@ -963,6 +963,37 @@ def percentiles(values, ps=(50, 90, 99)):
         lo, hi = math.floor(k), math.ceil(k)
         out[p] = data[lo] + (data[hi] - data[lo]) * (k - lo)
     return out
+
+
+def week_of(moment):
+    """The Monday (Ninh Bình's calendar, UTC+7) of the week a moment falls in: "YYYY-MM-DD"."""
+    day = _as_datetime(moment).astimezone(VN_TZ).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+def counts_by_week(moments):
+    """{Monday: n} in date order from the first week to the last, weeks with none included
+    (a chart of tips per week shows the quiet weeks as zero, not as missing)."""
+    counts = {}
+    for moment in moments:
+        if moment is not None:
+            week = week_of(moment)
+            counts[week] = counts.get(week, 0) + 1
+    if not counts:
+        return {}
+    week, last = date.fromisoformat(min(counts)), date.fromisoformat(max(counts))
+    filled = {}
+    while week <= last:
+        filled[week.isoformat()] = counts.get(week.isoformat(), 0)
+        week += timedelta(days=7)
+    return filled
+
+
+def seconds_to_acknowledge(times):
+    """Seconds from receipt to acknowledgement of each acknowledged tip, from
+    [(received_at, acknowledged_at or None)]."""
+    return [(_as_datetime(ack) - _as_datetime(received)).total_seconds()
+            for received, ack in times if received is not None and ack is not None]
 
 
 # ---------------------------------------------------------------------------

@@ -790,6 +790,7 @@ class TipsService(ServiceBase):
         mongo = {"$and": conditions} if conditions else {}
         by_status = self.store.counts_by(mongo, "status")
         to_triage, to_resolve = self.store.durations(mongo)
+        receipts = self.store.receipt_times(mongo)
 
         def summary(values):
             p = domain.percentiles(values)
@@ -797,4 +798,6 @@ class TipsService(ServiceBase):
         return {"total": sum(by_status.values()), "by_status": by_status,
                 "by_category": self.store.counts_by(mongo, "category"),
                 "by_ward": self.store.counts_by(mongo, "ward"), "by_unit": self.store.counts_by(mongo, "unit_id"),
-                "time_to_triage_seconds": summary(to_triage), "time_to_resolve_seconds": summary(to_resolve)}
+                "time_to_triage_seconds": summary(to_triage), "time_to_resolve_seconds": summary(to_resolve),
+                "by_week": domain.counts_by_week(received for received, _ in receipts),
+                "time_to_acknowledge_seconds": summary(domain.seconds_to_acknowledge(receipts))}

@@ -271,6 +271,11 @@ class TipsStore(Store):
                 to_resolve.append((doc["resolved_at"] - received).total_seconds())
         return to_triage, to_resolve
 
+    def receipt_times(self, query):
+        """[(received_at, acknowledged_at or None)] of every tip matching query."""
+        return [(doc.get("received_at"), doc.get("acknowledged_at"))
+                for doc in self.db.tips.find(query, {"_id": 0, "received_at": 1, "acknowledged_at": 1})]
+
     # --- routing rules ---------------------------------------------------------------------------
     def routing_rules(self):
         return self.db.routing_rules.find_one({"_id": "current"}) or {"rules": [], "updated_at": None,

@@ -494,6 +494,23 @@ def test_stats_count_and_time_tips_within_the_officers_scope(stack):
     problem(stack.client.get("/api/v1/stats/tips?from=not-a-date", headers=stack.auditor), 422)
 
 
+def test_stats_count_tips_per_week_and_time_them_to_acknowledgement(stack):
+    start = datetime.now(timezone.utc).isoformat()
+    tip = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Nhóm thanh niên đua xe, lạng lách trên đường Tràng An phường Ninh Khánh mỗi tối"}))["tip_code"])
+    window = f"/api/v1/stats/tips?from={start.replace('+', '%2B')}"
+    before = stack.client.get(window, headers=stack.auditor).get_json()
+    assert before["time_to_acknowledge_seconds"]["count"] == 0 and before["time_to_acknowledge_seconds"]["p50"] is None
+    assert before["by_week"] == {domain.week_of(tip["received_at"]): before["total"]}
+    moved = stack.client.post(f"/api/v1/tips/{tip['id']}/status", headers=stack.triage, json={"status": "in_progress"})
+    assert moved.status_code == 200, moved.data
+    after = stack.client.get(window, headers=stack.auditor).get_json()
+    acknowledged = after["time_to_acknowledge_seconds"]
+    assert acknowledged["count"] == 1 and 0 <= acknowledged["p50"] == acknowledged["p90"] < 120
+    other_ward = stack.client.get(window, headers=stack.tan_thanh).get_json()  # not in that officer's scope
+    assert other_ward["total"] == 0 and other_ward["by_week"] == {}
+
+
 # --- wanted notices -----------------------------------------------------------------------------------
 
 @pytest.mark.skipif(("posts.published", 1) not in REGISTRY, reason="contracts/posts.py has no posts.published yet")

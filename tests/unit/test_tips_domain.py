@@ -591,6 +591,25 @@ def test_percentiles():
         domain.percentiles([1], [101])
 
 
+def test_weeks_are_ninh_binh_weeks_starting_on_monday():
+    # Sunday 23:30 in Ninh Bình is still that week; Sunday 17:30 UTC is already Monday there.
+    assert domain.week_of(datetime(2025, 3, 9, 16, 30, tzinfo=timezone.utc)) == "2025-03-03"
+    assert domain.week_of(datetime(2025, 3, 9, 17, 30, tzinfo=timezone.utc)) == "2025-03-10"
+    assert domain.week_of("2025-03-03T00:00:00+07:00") == "2025-03-03"
+    assert domain.week_of(datetime(2025, 3, 5, 1, 0)) == "2025-03-03"  # naive: UTC, as MongoDB returns it
+
+
+def test_tips_per_week_show_quiet_weeks_as_zero():
+    moments = [T0, T0 + timedelta(hours=1), T0 + timedelta(days=15), None]  # T0: Saturday 1 March 2025
+    assert domain.counts_by_week(moments) == {"2025-02-24": 2, "2025-03-03": 0, "2025-03-10": 1}
+    assert domain.counts_by_week([]) == {}
+
+
+def test_time_to_acknowledge_counts_acknowledged_tips_only():
+    times = [(T0, T0 + timedelta(minutes=5)), (T0, None), (T0.replace(tzinfo=None), T0 + timedelta(hours=2))]
+    assert domain.seconds_to_acknowledge(times) == [300.0, 7200.0]
+
+
 # --- schemas --------------------------------------------------------------------------------------
 
 def test_public_tip_schema():
