@@ -1,0 +1,149 @@
+"""Deliveries: where a published post went (the delivery monitor) and, for the board, the
+deliveries across posts that need someone (failed, dead, waiting for a renewed token).
+
+The monitor's progress per channel type is the post's delivery summary (notify's counts,
+kept by posts): a fragment polled every 1.5 s while anything is still on its way, which
+answers 286 (htmx stops polling) once nothing is. Relay and take-down tasks are people's
+work and may take hours: they are listed, not waited for.
+"""
+from urllib.parse import urlsplit
+
+from flask import g, redirect, render_template, request, url_for
+
+from contracts.groups import CHANNEL_TYPES as DIRECTORY_CHANNEL_TYPES
+from contracts.notify import DELIVERY_STATUSES
+from gateway.rpc import call
+from gateway.web.console import bp, is_htmx, page
+from gateway.web.console.posts import gather
+
+PAGE_SIZE = 50
+RETRYABLE = ("failed", "dead", "reauth_wait")
+REPLY_CHANNEL_TYPES = ("zalo_oa_user", "facebook_messenger")  # notify's replies to tipsters
+STILL_UP_SHOWN = 50
+POLL_SECONDS = 1.5
+STOP_POLLING = 286  # htmx stops polling on this status
+
+
+def delivery_query(args, **fixed):
+    query = dict(fixed, limit=PAGE_SIZE)
+    if args.get("status") in DELIVERY_STATUSES:
+        query["status"] = args["status"]
+    if args.get("channel_type"):
+        query["channel_type"] = args["channel_type"]
+    if args.get("cursor"):
+        query["cursor"] = args["cursor"]
+    return query
+
+
+def pages(endpoint, found, filters, **values):
+    """The pager's links: back to the first page (when on a later one) and to the next."""
+    return {"first_url": url_for(endpoint, **values, **filters) if request.args.get("cursor") else None,
+            "next_url": url_for(endpoint, **values, cursor=found["next_cursor"], **filters)
+            if found["next_cursor"] else None}
+
+
+def machine_busy(post):
+    """True while notify is still sending (or, for a retracted post, still deleting through the
+    platforms' APIs): what the monitor waits for. Open relay and take-down tasks are not."""
+    summary = post.get("delivery_summary") or {}
+    busy = sum(c.get("pending", 0) for c in summary.values())
+    if post["status"] == "retracted":
+        busy += sum(c.get("sent", 0) for c in summary.values())
+    return busy > 0
+
+
+def totals(summary):
+    counters = {}
+    for counts in (summary or {}).values():
+        for counter, n in counts.items():
+            counters[counter] = counters.get(counter, 0) + n
+    return counters
+
+
+def still_up(post):
+    """Where a retracted post still is ([deliveries]): sent and not deleted yet, or in a group
+    whose officer has not taken it down. Empty once it is gone everywhere."""
+    if post["status"] != "retracted" or post.get("retracted_everywhere") is not False:
+        return []
+    found = gather({status: ("notify", "list_deliveries", ({"post_id": post["id"], "status": status,
+                                                           "limit": STILL_UP_SHOWN},))
+                    for status in ("sent", "retract_pending")})
+    return found["sent"]["items"] + found["retract_pending"]["items"]
+
+
+def progress_context(post):
+    busy = machine_busy(post) and post["status"] in ("published", "retracted")
+    return {"post": post, "summary": post.get("delivery_summary") or {}, "totals": totals(post.get("delivery_summary")),
+            "busy": busy, "still_up": still_up(post), "poll_seconds": POLL_SECONDS}
+
+
+def open_tasks_calls(post_id):
+    query = {"post_id": post_id, "limit": 200}
+    if g.officer.may("relay_tasks.read_all"):
+        query["all"] = True
+    return {f"tasks_{status}": ("notify", "list_relay_tasks", (g.officer, dict(query, status=status)))
+            for status in ("overdue", "open")}
+
+
+@bp.route("/posts/<post_id>/deliveries")
+@page()
+def post_deliveries(post_id):
+    query = delivery_query(request.args, post_id=post_id)
+    calls = {"post": ("posts", "get_post", (g.officer, post_id)),
+             "deliveries": ("notify", "list_deliveries", (query,))}
+    calls.update(open_tasks_calls(post_id))
+    found = gather(calls)
+    filters = {k: v for k, v in request.args.items() if k in ("status", "channel_type") and v}
+    context = dict(progress_context(found["post"]), deliveries=found["deliveries"]["items"], filters=filters,
+                   with_title=False, **pages("console.post_deliveries", found["deliveries"], filters, post_id=post_id),
+                   filter_action=url_for("console.post_deliveries", post_id=post_id), any_status=True,
+                   type_options=sorted(found["post"].get("audience_by_type") or {}),
+                   tasks=found["tasks_overdue"]["items"] + found["tasks_open"]["items"],
+                   statuses=DELIVERY_STATUSES, retryable=RETRYABLE)
+    if is_htmx() and request.args.get("part") == "table":
+        return render_template("console/_post_deliveries_table.html", **context)
+    return render_template("console/post_deliveries.html", **context)
+
+
+@bp.route("/posts/<post_id>/deliveries/progress")
+@page()
+def delivery_progress(post_id):
+    post = call("posts", "get_post", g.officer, post_id)
+    context = progress_context(post)
+    if context["busy"]:
+        return render_template("console/_delivery_progress.html", **context)
+    # settled: the last figures, no more polling, and the tables below reload once
+    return render_template("console/_delivery_progress.html", **context), STOP_POLLING, \
+        {"HX-Trigger": "deliveries-settled"}
+
+
+def back_to(default):
+    """Where a form without JavaScript returns to: a console path it names, else `default`."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and parts.path.startswith("/console") else default
+
+
+@bp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
+@page("deliveries.retry")
+def retry_delivery(delivery_id):
+    delivery = call("notify", "retry_delivery", g.officer, delivery_id)
+    if is_htmx():
+        return render_template("console/_delivery_row.html", d=delivery, retryable=RETRYABLE, just_retried=True,
+                               with_title=request.form.get("with_title") == "1")
+    return redirect(back_to(url_for("console.deliveries")))
+
+
+@bp.route("/deliveries")
+@page()
+def deliveries():
+    """The board's list across posts: by default the ones that failed and wait for someone."""
+    args = request.args.to_dict()
+    args.setdefault("status", "failed")
+    found = call("notify", "list_deliveries", delivery_query(args))
+    filters = {k: v for k, v in args.items() if k in ("status", "channel_type") and v}
+    return render_template("console/deliveries.html", deliveries=found["items"], filters=filters, with_title=True,
+                           status=args["status"], statuses=DELIVERY_STATUSES, retryable=RETRYABLE,
+                           filter_action=url_for("console.deliveries"), any_status=False,
+                           type_options=DIRECTORY_CHANNEL_TYPES + REPLY_CHANNEL_TYPES,
+                           **pages("console.deliveries", found, filters))
