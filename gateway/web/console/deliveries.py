@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 from flask import g, redirect, render_template, request, url_for
 
 from contracts.groups import CHANNEL_TYPES as DIRECTORY_CHANNEL_TYPES
-from contracts.notify import DELIVERY_STATUSES
+from contracts.notify import DELIVERY_STATUSES, SUMMARY_COUNTERS
 from gateway.rpc import call
 from gateway.web.console import bp, is_htmx, page
 from gateway.web.console.posts import gather
+from services.notify.domain import SUMMARY_COUNTER_OF
 
 PAGE_SIZE = 50
 RETRYABLE = ("failed", "dead", "reauth_wait")
@@ -22,6 +23,7 @@ REPLY_CHANNEL_TYPES = ("zalo_oa_user", "facebook_messenger")  # notify's replies
 STILL_UP_SHOWN = 50
 POLL_SECONDS = 1.5
 STOP_POLLING = 286  # htmx stops polling on this status
+FOLLOW_POLLS = 40   # after a retry, follow it this many polls at most (a minute)
 
 
 def delivery_query(args, **fixed):
@@ -71,10 +73,25 @@ def still_up(post):
     return found["sent"]["items"] + found["retract_pending"]["items"]
 
 
+def summary_behind(post, live):
+    """True while the post's delivery figures lag behind its deliveries as notify has them now
+    (`live`: notify's delivery_summary): a retried delivery is still on its way, or its outcome
+    is not yet in the post's summary (notify reports it within about a second)."""
+    summary = post.get("delivery_summary") or {}
+    for channel_type, counts in (live.get("by_channel_type") or {}).items():
+        counters = dict.fromkeys(SUMMARY_COUNTERS, 0)
+        for status, n in counts["by_status"].items():
+            counters[SUMMARY_COUNTER_OF[status]] += n
+        if counters["pending"] or any((summary.get(channel_type) or {}).get(c, 0) != n for c, n in counters.items()):
+            return True
+    return False
+
+
 def progress_context(post):
     busy = machine_busy(post) and post["status"] in ("published", "retracted")
     return {"post": post, "summary": post.get("delivery_summary") or {}, "totals": totals(post.get("delivery_summary")),
-            "busy": busy, "still_up": still_up(post), "poll_seconds": POLL_SECONDS}
+            "busy": busy, "follow": 0, "still_up": still_up(post),
+            "poll_seconds": POLL_SECONDS, "follow_polls": FOLLOW_POLLS, "still_up_shown": STILL_UP_SHOWN}
 
 
 def open_tasks_calls(post_id):
@@ -109,7 +126,11 @@ def post_deliveries(post_id):
 @page()
 def delivery_progress(post_id):
     post = call("posts", "get_post", g.officer, post_id)
+    follow = request.args.get("follow", "")
+    follow = min(int(follow), FOLLOW_POLLS) if follow.isdigit() else 0
     context = progress_context(post)
+    if follow and not context["busy"] and summary_behind(post, call("notify", "delivery_summary", post_id)):
+        context.update(busy=True, follow=follow - 1)  # a retried delivery not yet in the post's figures
     if context["busy"]:
         return render_template("console/_delivery_progress.html", **context)
     # settled: the last figures, no more polling, and the tables below reload once
@@ -128,9 +149,9 @@ def back_to(default):
 @page("deliveries.retry")
 def retry_delivery(delivery_id):
     delivery = call("notify", "retry_delivery", g.officer, delivery_id)
-    if is_htmx():
+    if is_htmx():  # the row again, and the monitor's progress starts following it
         return render_template("console/_delivery_row.html", d=delivery, retryable=RETRYABLE, just_retried=True,
-                               with_title=request.form.get("with_title") == "1")
+                               with_title=request.form.get("with_title") == "1"), {"HX-Trigger": "delivery-retried"}
     return redirect(back_to(url_for("console.deliveries")))
 
 
