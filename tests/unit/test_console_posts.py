@@ -96,8 +96,8 @@ def test_a_field_both_changed_keeps_mine_and_is_shown_as_a_conflict():
 
 def test_word_diff_marks_the_words_only_one_side_has():
     mine, theirs = posts.word_diff("Không cung cấp mã OTP.", "Tuyệt đối không cung cấp mã OTP <b>.")
-    assert isinstance(mine, Markup) and '<mark class="diff">Không</mark>' in mine
-    assert '<mark class="diff">Tuyệt đối không</mark> cung cấp' in theirs and "&lt;b&gt;" in theirs  # text stays text
+    assert isinstance(mine, Markup) and mine.startswith('<mark class="diff">Không </mark>cung cấp')
+    assert theirs.startswith('<mark class="diff">Tuyệt đối không </mark>cung cấp') and "&lt;b&gt;" in theirs
 
 
 def test_channel_problems_come_from_the_refusal_or_the_check():

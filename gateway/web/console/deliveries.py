@@ -21,6 +21,8 @@ PAGE_SIZE = 50
 RETRYABLE = ("failed", "dead", "reauth_wait")
 REPLY_CHANNEL_TYPES = ("zalo_oa_user", "facebook_messenger")  # notify's replies to tipsters
 STILL_UP_SHOWN = 50
+TASKS_SHOWN = 50     # open (and overdue) relay tasks listed on the monitor
+TABLE_ARGS = ("status", "channel_type", "cursor", "table")
 POLL_SECONDS = 1.5
 STOP_POLLING = 286  # htmx stops polling on this status
 FOLLOW_POLLS = 40   # after a retry, follow it this many polls at most (a minute)
@@ -95,7 +97,7 @@ def progress_context(post):
 
 
 def open_tasks_calls(post_id):
-    query = {"post_id": post_id, "limit": 200}
+    query = {"post_id": post_id, "limit": TASKS_SHOWN}
     if g.officer.may("relay_tasks.read_all"):
         query["all"] = True
     return {f"tasks_{status}": ("notify", "list_relay_tasks", (g.officer, dict(query, status=status)))
@@ -105,20 +107,32 @@ def open_tasks_calls(post_id):
 @bp.route("/posts/<post_id>/deliveries")
 @page()
 def post_deliveries(post_id):
-    query = delivery_query(request.args, post_id=post_id)
-    calls = {"post": ("posts", "get_post", (g.officer, post_id)),
-             "deliveries": ("notify", "list_deliveries", (query,))}
-    calls.update(open_tasks_calls(post_id))
+    """The monitor. Its table of deliveries comes as a fragment right after the page (listing a
+    publication's deliveries sorts all of them on SecantusDB: about a second for 1,400), unless
+    the officer asked for it (a filter, a page, or ?table=1, which is how it works without
+    JavaScript). `part` (htmx): only the tasks or only the table, reloaded when sending settles."""
+    part = request.args.get("part") if is_htmx() else None
+    with_table = part == "table" or (part is None and any(request.args.get(k) for k in TABLE_ARGS))
+    calls = {"post": ("posts", "get_post", (g.officer, post_id))}
+    if part != "table":
+        calls.update(open_tasks_calls(post_id))
+    if with_table:
+        calls["deliveries"] = ("notify", "list_deliveries", (delivery_query(request.args, post_id=post_id),))
     found = gather(calls)
     filters = {k: v for k, v in request.args.items() if k in ("status", "channel_type") and v}
-    context = dict(progress_context(found["post"]), deliveries=found["deliveries"]["items"], filters=filters,
-                   with_title=False, **pages("console.post_deliveries", found["deliveries"], filters, post_id=post_id),
-                   filter_action=url_for("console.post_deliveries", post_id=post_id), any_status=True,
-                   type_options=sorted(found["post"].get("audience_by_type") or {}),
-                   tasks=found["tasks_overdue"]["items"] + found["tasks_open"]["items"],
-                   statuses=DELIVERY_STATUSES, retryable=RETRYABLE)
-    if is_htmx() and request.args.get("part") == "table":
+    context = dict(progress_context(found["post"]), filters=filters, with_title=False, statuses=DELIVERY_STATUSES,
+                   retryable=RETRYABLE, filter_action=url_for("console.post_deliveries", post_id=post_id),
+                   any_status=True, type_options=sorted(found["post"].get("audience_by_type") or {}),
+                   deliveries=found["deliveries"]["items"] if with_table else None)
+    if with_table:
+        context.update(pages("console.post_deliveries", found["deliveries"], filters, post_id=post_id))
+    if part != "table":
+        context.update(tasks=found["tasks_overdue"]["items"] + found["tasks_open"]["items"],
+                       tasks_more=bool(found["tasks_overdue"]["next_cursor"] or found["tasks_open"]["next_cursor"]))
+    if part == "table":
         return render_template("console/_post_deliveries_table.html", **context)
+    if part == "tasks":
+        return render_template("console/_post_tasks.html", **context)
     return render_template("console/post_deliveries.html", **context)
 
 

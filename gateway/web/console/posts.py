@@ -558,7 +558,7 @@ def conflict_view(post_id, seen_version, mine, current, base):
                     "fields": shown, "editable": "edit" in current.get("allowed_actions", [])}
 
 
-TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+TOKEN = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")  # words with the spaces after them: changed runs read as one
 DIFF_TOKENS_MAX = 20000
 
 
