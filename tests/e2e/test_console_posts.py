@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 VN = timezone(timedelta(hours=7))
 FANPAGE_SPEC = {"channel_types": ["facebook_page"]}
 SETTLE_MS = 60_000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64   # what the posts service checks: the bytes say PNG
 
 
 def resolve(api, spec, limit=200):
@@ -286,7 +287,12 @@ def test_the_editor_works_without_javascript(open_page, web_stack):
     text = "Lịch trực Tết của Công an phường\n\nNgười dân cần hỗ trợ gọi 113 hoặc đến trụ sở gần nhất."
     expect(page.locator("[data-count-type=zalo_oa_group] .count-size")).to_have_text(str(len(text)))
     expect(page.get_by_label("Tiêu đề")).to_have_value("Lịch trực Tết của Công an phường")
+    page.get_by_label(re.compile("Thêm ảnh")).set_input_files({"name": "../so-do/tru-so.png", "mimeType": "image/png",
+                                                               "buffer": PNG})
     page.get_by_role("button", name="Lưu và gửi duyệt").click()
     page.wait_for_url("**done=submit**")
     expect(page.locator(".post-meta")).to_contain_text("Chờ duyệt")
     expect(page.locator("[data-audience-type=zalo_oa_group]")).to_have_text(str(expected["count"]))
+    expect(page.locator(".media-list")).to_contain_text("tru-so.png")   # stored by the posts service, base name only
+    media, = Api(web_stack.url, "bientap").get(page.url.split("/console")[1].split("?")[0])["media"]
+    assert (media["filename"], media["content_type"], media["size"]) == ("tru-so.png", "image/png", len(PNG))
