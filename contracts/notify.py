@@ -120,6 +120,8 @@ class Delivery(Schema):
     post_id = fields.String(allow_none=True)
     kind = fields.String(required=True, metadata={"description": "post | event | alert | reply"})
     event_type = fields.String(allow_none=True)
+    title = fields.String(allow_none=True, metadata={"description": "what was delivered: the post's title, or "
+                                                                    "the event's or alert's (in lists only)"})
     channel_id = fields.String(required=True)
     channel_type = fields.String(required=True)
     channel_name = fields.String(allow_none=True)

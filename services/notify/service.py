@@ -189,7 +189,9 @@ class NotifyService(ServiceBase):
         q = load(DeliveryQuery(), query or {})
         filters = {key: q[key] for key in ("post_id", "publication_id", "status", "channel_type", "unit_id") if key in q}
         docs, cursor = self.store.list_deliveries(filters, q["limit"], q["cursor"])
-        return {"items": [delivery_view(doc) for doc in docs], "next_cursor": cursor}
+        titles = self.store.publication_titles(doc["publication_id"] for doc in docs) if docs else {}
+        return {"items": [dict(delivery_view(doc), title=titles.get(doc["publication_id"])) for doc in docs],
+                "next_cursor": cursor}
 
     @rpc
     def get_delivery(self, delivery_id):

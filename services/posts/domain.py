@@ -138,6 +138,13 @@ def _reason(reason):
     return _text("reason", reason, 2000, required=True)
 
 
+def history_since(history, version):
+    """The history entries made after `version`: every change bumps the version by one and
+    appends exactly one entry (create: version 1, one entry), so the entries after version v
+    are those from index v on. What an editor with a stale copy missed."""
+    return list(history[max(0, int(version)):])
+
+
 def content_authors(post):
     """Who wrote the content now under review: the author and anyone who edited it."""
     names = {post.get("author")}
@@ -508,8 +515,7 @@ def approve(post, actor, now, audience_summary, expected_version=None, policy=No
         errors = {}
         for problem in problems:
             errors.setdefault(problem["channel_type"] or "audience", []).append(problem["reason"])
-        unfit = sorted({c["id"] for p in problems for c in (audience_summary.get("channels") or {}).get(
-            p["channel_type"], [])})
+        unfit = unfit_channels(problems, audience_summary)
         if unfit:  # the one-click fix: leave these out of the audience
             errors["exclude_channels"] = unfit
         raise InvalidInput("Bài viết chưa phù hợp với các kênh nhận / the post does not fit "
@@ -697,6 +703,45 @@ def render_for_channel(post, channel_type):
     return rendered
 
 
+# The text each platform takes: (largest size, unit). Other channel types (e-mail, webhooks,
+# manual relay) take any text up to BODY_MAX.
+TEXT_LIMITS = {"zalo": (ZALO_MAX, "characters"), "facebook": (FACEBOOK_MAX, "characters"),
+               "youtube": (YOUTUBE_DESCRIPTION_MAX_BYTES, "bytes")}
+
+
+def text_size(text, unit):
+    return len(text.encode("utf-8")) if unit == "bytes" else len(text)
+
+
+def kept_characters(text, limit, unit):
+    """How many characters of `text` fit in `limit` (characters, or UTF-8 bytes)."""
+    if unit != "bytes":
+        return min(len(text), limit)
+    size = 0
+    for i, char in enumerate(text):
+        size += len(char.encode("utf-8"))
+        if size > limit:
+            return i
+    return len(text)
+
+
+def channel_preview(post, channel_type):
+    """What one channel type would show: {channel_type, family, text, title, size, limit, unit,
+    kept, over, title_limit, title_over}. `kept` characters of the text fit; the rest would be
+    cut (the board sees it marked). limit None: no limit we know of."""
+    rendered = render_for_channel(post, channel_type)
+    family = CHANNEL_FAMILY.get(channel_type, channel_type)
+    limit, unit = TEXT_LIMITS.get(family, (None, "characters"))
+    text = rendered["text"]
+    size = text_size(text, unit)
+    title_limit = YOUTUBE_TITLE_MAX if family == "youtube" else None
+    return {"channel_type": channel_type, "family": family, "text": text, "title": rendered["title"],
+            "size": size, "limit": limit, "unit": unit,
+            "kept": kept_characters(text, limit, unit) if limit is not None else len(text),
+            "over": limit is not None and size > limit,
+            "title_limit": title_limit, "title_over": title_limit is not None and len(rendered["title"]) > title_limit}
+
+
 def channel_problems(post, audience_summary):
     """Why the post cannot go to the channels its audience resolved to:
     [{channel_type, code, reason}]. audience_summary: {count, by_type: {type: n}, channels?:
@@ -714,7 +759,9 @@ def channel_problems(post, audience_summary):
         def problem(code, reason):
             problems.append({"channel_type": channel_type, "code": code, "reason": reason})
 
-        if family == "zalo" and len(text) > ZALO_MAX:
+        limit, unit = TEXT_LIMITS.get(family, (None, "characters"))
+        over = limit is not None and text_size(text, unit) > limit
+        if family == "zalo" and over:
             if has_override:
                 problem("zalo_too_long", f"Bản rút gọn cho Zalo dài {len(text)} ký tự, tối đa "
                         f"{ZALO_MAX} / the Zalo variant is {len(text)} characters, at most {ZALO_MAX}")
@@ -722,7 +769,7 @@ def channel_problems(post, audience_summary):
                 problem("zalo_too_long", f"Nội dung dài {len(text)} ký tự, Zalo nhận tối đa {ZALO_MAX}: "
                         f"cần bản rút gọn cho Zalo / the text is {len(text)} characters, Zalo takes "
                         f"{ZALO_MAX}: add a Zalo variant")
-        elif family == "facebook" and len(text) > FACEBOOK_MAX:
+        elif family == "facebook" and over:
             problem("facebook_too_long", f"Nội dung dài {len(text)} ký tự, Facebook nhận tối đa "
                     f"{FACEBOOK_MAX} / the text is {len(text)} characters, Facebook takes {FACEBOOK_MAX}")
         elif family == "youtube":
@@ -736,7 +783,7 @@ def channel_problems(post, audience_summary):
             if len(rendered["title"]) > YOUTUBE_TITLE_MAX:
                 problem("youtube_title_too_long", f"Tiêu đề YouTube tối đa {YOUTUBE_TITLE_MAX} ký tự / "
                         f"a YouTube title takes at most {YOUTUBE_TITLE_MAX} characters")
-            if len(text.encode("utf-8")) > YOUTUBE_DESCRIPTION_MAX_BYTES:
+            if over:
                 problem("youtube_description_too_long", f"Mô tả YouTube tối đa "
                         f"{YOUTUBE_DESCRIPTION_MAX_BYTES} byte: cần bản rút gọn / a YouTube "
                         f"description takes at most {YOUTUBE_DESCRIPTION_MAX_BYTES} bytes: add a variant")
@@ -744,6 +791,20 @@ def channel_problems(post, audience_summary):
                 problem("youtube_angle_brackets", "YouTube không nhận ký tự < hoặc > / YouTube "
                         "refuses < and > in titles and descriptions")
     return problems
+
+
+def unfit_channels(problems, audience_summary):
+    """Ids of the channels (named in audience_summary["channels"]) whose type has a problem:
+    leaving them out of the audience is the fix the board is offered."""
+    named = (audience_summary or {}).get("channels") or {}
+    return sorted({c["id"] for p in problems if p["channel_type"] for c in named.get(p["channel_type"], [])})
+
+
+def channel_fit(post, audience_summary):
+    """{problems, exclude_channels}: what approval would refuse now, and the channels to drop
+    to fix it (the same answer `approve` gives, asked before approving)."""
+    problems = channel_problems(post, audience_summary)
+    return {"problems": problems, "exclude_channels": unfit_channels(problems, audience_summary)}
 
 
 # --- delivery summary (from notify's publication_progress) -------------------------------

@@ -74,8 +74,19 @@ class PostsService(ServiceBase):
         return view(self.store.get(post_id), actor)
 
     @rpc
-    def history(self, post_id):
-        return self.store.get(post_id).get("history", [])
+    def history(self, post_id, since_version=None):
+        """The post's history; with since_version, only what happened after that version (what
+        an editor whose copy went stale has missed)."""
+        history = self.store.get(post_id).get("history", [])
+        return history if since_version is None else domain.history_since(history, since_version)
+
+    @rpc
+    def check_channels(self, post_id):
+        """Whether the post's audience can take it, asked before approving: {audience_count,
+        audience_by_type, problems: [{channel_type, code, reason}], exclude_channels: [ids]}."""
+        post = self.store.get(post_id)
+        counts, summary = self._audience_fit(post)
+        return dict(counts, **domain.channel_fit(post, summary))
 
     @rpc
     def list_posts(self, query=None):
@@ -149,13 +160,7 @@ class PostsService(ServiceBase):
     def approve(self, actor, post_id, payload=None, expected_version=None):
         version, _ = split_version(load(schemas.Transition(), payload or {}))
         post = self.store.get(post_id)
-        counts = self._audience_counts(post)
-        summary = {"count": counts["audience_count"], "by_type": counts["audience_by_type"]}
-        unfit_types = sorted({p["channel_type"] for p in domain.channel_problems(post, summary) if p["channel_type"]})
-        if unfit_types:  # name the channels that cannot take the post, so the board can leave them out
-            spec = dict(post.get("audience") or {}, channel_types=unfit_types)
-            channels = self.groups.resolve_audience(spec, UNFIT_CHANNELS_NAMED)["channels"] or []
-            summary["channels"] = {t: [c for c in channels if c["type"] == t] for t in unfit_types}
+        counts, summary = self._audience_fit(post)
         new = domain.approve(post, actor, utcnow(), summary, pick(expected_version, version))
         if new["version"] == post["version"]:
             return view(post, actor)  # the same moderator approving again counts once
@@ -270,6 +275,18 @@ class PostsService(ServiceBase):
             except InvalidInput as exc:
                 logger.warning("scheduled post not published: %s", exc.detail,
                                extra={"fields": {"post_id": post["id"]}})
+
+    def _audience_fit(self, post):
+        """(audience counts, the summary channel checks read), naming the channels of any type
+        that cannot take the post, so the board can leave them out."""
+        counts = self._audience_counts(post)
+        summary = {"count": counts["audience_count"], "by_type": counts["audience_by_type"]}
+        unfit_types = sorted({p["channel_type"] for p in domain.channel_problems(post, summary) if p["channel_type"]})
+        if unfit_types:
+            spec = dict(post.get("audience") or {}, channel_types=unfit_types)
+            channels = self.groups.resolve_audience(spec, UNFIT_CHANNELS_NAMED)["channels"] or []
+            summary["channels"] = {t: [c for c in channels if c["type"] == t] for t in unfit_types}
+        return counts, summary
 
     def _audience_counts(self, post):
         result = self.groups.resolve_audience(post.get("audience") or {}, 0)

@@ -235,6 +235,7 @@ def test_a_post_reaches_every_channel_type(stack, sandbox):
     client = stack.client
     listed = client.get(f"/api/v1/deliveries?publication_id={pid}", headers=stack.auditor).get_json()
     assert {d["status"] for d in listed["items"]} == {"sent", "relay_pending"} and len(listed["items"]) == 6
+    assert {d["title"] for d in listed["items"]} == {envelope["data"]["title"]}  # the board's list names the post
     by_post = client.get(f"/api/v1/deliveries?post_id={envelope['data']['post_id']}&limit=3",
                          headers=stack.auditor).get_json()
     assert len(by_post["items"]) == 3 and by_post["next_cursor"]

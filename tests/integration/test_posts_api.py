@@ -188,6 +188,37 @@ def test_channel_checks_refuse_approval_with_the_reason(stack):
     assert "audience" in problem(act(stack, nobody, "approve", stack.mod1), 422)["errors"]
 
 
+def test_channel_check_before_approval_and_the_one_click_fix(stack):
+    """What approval would refuse is asked before approving (the console shows it to the editor),
+    with the same channels the refusal names; leaving them out of the audience lets it through."""
+    youtube = stack.rpc.groups.resolve_audience({"channel_types": ["youtube_channel"]}, 5)["channels"]
+    fanpage = stack.rpc.groups.resolve_audience({"channel_types": ["facebook_page"]}, 5)["channels"]
+    audience = {"channels": [fanpage[0]["id"], youtube[0]["id"]]}
+    post = ok(act(stack, new_post(stack, audience=audience), "submit", stack.editor))
+    check = stack.rpc.posts.check_channels(post["id"])
+    assert check["audience_by_type"] == {"facebook_page": 1, "youtube_channel": 1}
+    assert [p["code"] for p in check["problems"]] == ["youtube_no_video"]
+    refusal = problem(act(stack, post, "approve", stack.mod1), 422)["errors"]
+    assert refusal["exclude_channels"] == check["exclude_channels"] == [youtube[0]["id"]]
+    fixed = ok(stack.client.patch(f"/api/v1/posts/{post['id']}",
+                                  headers=dict(stack.editor, **{"If-Match": f'"{post["version"]}"'}),
+                                  json={"audience": dict(audience, exclude_channels=refusal["exclude_channels"])}))
+    assert fixed["audience_by_type"] == {"facebook_page": 1}
+    assert stack.rpc.posts.check_channels(post["id"])["problems"] == []
+    assert ok(act(stack, fixed, "approve", stack.mod1))["status"] == "approved"
+
+
+def test_history_since_a_version_is_what_a_stale_editor_missed(stack):
+    post = new_post(stack)
+    e = dict(stack.editor, **{"If-Match": '"1"'})
+    ok(stack.client.patch(f"/api/v1/posts/{post['id']}", headers=e, json={"body": "Bản sửa thứ nhất."}))
+    problem(stack.client.patch(f"/api/v1/posts/{post['id']}", headers=e, json={"title": "Bản cũ"}), 409)
+    missed = stack.rpc.posts.history(post["id"], 1)
+    assert [(h["action"], h["from"], h["to"]) for h in missed] == [("edit", "draft", "draft")]
+    assert "body" in missed[0]["reason"]
+    assert len(stack.rpc.posts.history(post["id"])) == 2 and stack.rpc.posts.history(post["id"], 2) == []
+
+
 def test_schedule_publishes_on_time_exactly_once_with_two_instances(stack):
     stack.start("posts")  # a second posts-service instance: both run the scheduler
     post = ok(act(stack, ok(act(stack, new_post(stack), "submit", stack.editor)), "approve", stack.mod1))

@@ -392,6 +392,63 @@ def test_approval_is_refused_while_the_channels_have_problems():
     assert "audience" in info.value.errors
 
 
+def test_preview_marks_what_each_platform_would_cut():
+    post = news(title="T", body="ạ" * 2100)        # 2,103 characters, 6,303 UTF-8 bytes
+    zalo = domain.channel_preview(post, "zalo_group_manual")
+    assert (zalo["family"], zalo["limit"], zalo["unit"], zalo["size"]) == ("zalo", 2000, "characters", 2103)
+    assert zalo["over"] and zalo["kept"] == 2000 and zalo["text"][zalo["kept"]:] == "ạ" * 103
+    youtube = domain.channel_preview(post, "youtube_channel")   # counted in bytes: ạ is 3 of them
+    assert youtube["unit"] == "bytes" and youtube["size"] == 3 + 2100 * 3 and youtube["over"]
+    assert len(youtube["text"][:youtube["kept"]].encode("utf-8")) <= 5000 < \
+        len(youtube["text"][:youtube["kept"] + 1].encode("utf-8"))
+    facebook = domain.channel_preview(post, "facebook_page")
+    assert not facebook["over"] and facebook["kept"] == facebook["size"] == 2103
+    email = domain.channel_preview(post, "email")
+    assert email["limit"] is None and not email["over"] and email["kept"] == 2103
+    short = domain.channel_preview(edit(post, EDITOR, NOW, {"channel_overrides": {"zalo_oa_group": "Ngắn"}}),
+                                   "zalo_group_manual")
+    assert short["text"] == "Ngắn" and not short["over"]
+    # the preview and the approval check agree on what is too long
+    for channel_type in ("zalo_oa_group", "facebook_page", "youtube_channel", "email"):
+        preview = domain.channel_preview(post, channel_type)
+        too_long = [p for p in channel_problems(post, {"count": 1, "by_type": {channel_type: 1}})
+                    if p["code"].endswith("too_long")]
+        assert bool(too_long) == preview["over"], channel_type
+
+
+def test_youtube_title_over_its_limit_is_flagged_in_the_preview():
+    preview = domain.channel_preview(news(title="t" * 101), "youtube_channel")
+    assert preview["title_limit"] == 100 and preview["title_over"]
+    assert not domain.channel_preview(news(title="t" * 101), "facebook_page")["title_over"]
+
+
+def test_channel_fit_names_the_channels_approval_would_refuse():
+    post = in_review(news())
+    summary = {"count": 2, "by_type": {"facebook_page": 1, "youtube_channel": 1},
+               "channels": {"youtube_channel": [{"id": "yt-1", "name": "Kênh YouTube"}]}}
+    fit = domain.channel_fit(post, summary)
+    assert [p["code"] for p in fit["problems"]] == ["youtube_no_video"]
+    with pytest.raises(InvalidInput) as info:
+        approve(post, MOD_1, NOW, summary)
+    assert fit["exclude_channels"] == info.value.errors["exclude_channels"] == ["yt-1"]
+    assert domain.channel_fit(post, {"count": 1, "by_type": {"facebook_page": 1}}) == \
+        {"problems": [], "exclude_channels": []}
+
+
+def test_history_since_a_version_is_what_a_stale_copy_missed():
+    posts = [news()]
+    posts.append(edit(posts[-1], EDITOR, NOW, {"body": "Bản thứ hai."}))
+    posts.append(submit(posts[-1], EDITOR, NOW))
+    posts.append(edit(posts[-1], EDITOR_2, NOW, {"title": "Tiêu đề mới"}))
+    posts.append(approve(posts[-1], MOD_1, NOW, SUMMARY))
+    history = posts[-1]["history"]
+    for seen in posts:
+        missed = domain.history_since(history, seen["version"])
+        assert missed == history[len(seen["history"]):]
+    assert [e["action"] for e in domain.history_since(history, 3)] == ["edit", "approve"]
+    assert domain.history_since(history, posts[-1]["version"]) == []
+
+
 def test_render_for_channel_uses_the_variant_else_title_and_body():
     post = news(channel_overrides={"zalo_oa_group": "Bản ngắn Zalo"})
     assert render_for_channel(post, "zalo_oa_group") == {"text": "Bản ngắn Zalo", "title": post["title"]}
