@@ -176,4 +176,4 @@ def fan_out(calls):
     return {key: (None if isinstance(value, Exception) else value) for key, value in results.items()}
 
 
-from gateway.web.console import home, relay  # noqa: E402,F401  (the screens register their routes)
+from gateway.web.console import home, relay, tips  # noqa: E402,F401  (the screens register their routes)
