@@ -268,6 +268,15 @@ def ward_scope(unit_ids, units):
             and u.get("ward") and u.get("active", True)}
 
 
+def tips_scope(unit_ids, units):
+    """The tips an officer acting for ``unit_ids`` sees: None (every tip) when those include the
+    city police at the top of the tree, since every tip is the city's, those not routed yet too
+    (escalation sends them there); else {"units", "wards"} for tip_in_scope."""
+    if root_unit_id(units) in unit_ids:
+        return None
+    return {"units": set(unit_ids), "wards": ward_scope(unit_ids, units)}
+
+
 def tip_in_scope(tip, scope):
     """``scope``: None (every tip) or {"units", "wards"}: the tip's unit is one of the units, or
     its ward one of the wards."""

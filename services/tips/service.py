@@ -456,14 +456,12 @@ class TipsService(ServiceBase):
     # --- staff: reading ---------------------------------------------------------------------------
     def _scope(self, actor):
         """None: every tip; else {units, wards}: the tips of the officer's units, and those of the
-        wards their ward police units cover (domain.ward_scope), whichever unit handles them."""
+        wards their ward police units cover, whichever unit handles them (domain.tips_scope)."""
         actor = Actor.of(actor).require("tips.read")
         if actor.may("tips.read_all"):
             return None
         scope = self.groups.scope_of(actor)
-        if scope is None:
-            return None
-        return {"units": set(scope), "wards": domain.ward_scope(set(scope), self._units())}
+        return None if scope is None else domain.tips_scope(set(scope), self._units())
 
     def _readable_tip(self, actor, tip_id):
         """(tip, in_scope). A tip outside the officer's scope is "not found": its existence is not theirs."""

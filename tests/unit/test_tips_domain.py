@@ -712,6 +712,10 @@ def test_a_ward_police_unit_sees_its_wards_tips_whoever_handles_them():
     assert not domain.tip_in_scope(make_tip(unit_id="doi-ma-tuy", ward="tan-thanh"), scope)
     assert not domain.tip_in_scope(make_tip(unit_id=None, ward=None), {"units": set(), "wards": set()})
     assert domain.tip_in_scope(make_tip(unit_id=None, ward=None), None)
+    # the city police's officers see every tip, those not routed to a unit yet too
+    assert domain.tips_scope(city, UNITS) is None
+    assert domain.tips_scope({"ca-ninh-khanh"}, UNITS) == scope
+    assert domain.tips_scope({"doi-cshs"}, UNITS) == {"units": {"doi-cshs"}, "wards": set()}
 
 
 def test_reply_templates_are_cleaned_and_offered_by_category():

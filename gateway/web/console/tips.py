@@ -83,9 +83,18 @@ def names_of(found):
     return units, wards
 
 
+def explained(errors):
+    """The field errors of a refusal worth showing an officer: those written for people
+    ("Tiếng Việt / English"), not the bare codes some carry for API clients."""
+    shown = {field: [m for m in messages if isinstance(m, str) and " / " in m]
+             for field, messages in (errors or {}).items() if isinstance(messages, list)}
+    return {field: messages for field, messages in shown.items() if messages}
+
+
 def vocabulary():
     return {"categories": CATEGORIES, "urgencies": URGENCIES, "statuses": STATUSES, "sources": SOURCES,
-            "close_choices": CLOSE_CHOICES, "any_category": ANY, "status_label": status_label}
+            "close_choices": CLOSE_CHOICES, "any_category": ANY, "status_label": status_label,
+            "explained": explained}
 
 
 # --- the inbox --------------------------------------------------------------------------------------
@@ -109,8 +118,7 @@ def list_query(filters):
     if filters.get("to"):  # the whole of the last day
         query["to"] = local_day(filters["to"], "to", errors, days_after=1)
     query.update({flag: "true" for flag in FLAGS if filters.get(flag)})
-    if not errors:
-        errors = TipQuery().validate(query)
+    errors.update(TipQuery().validate({k: v for k, v in query.items() if k not in errors}))
     return query, errors
 
 
