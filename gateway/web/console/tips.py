@@ -212,6 +212,11 @@ def form_text(name):
     return request.form.get(name, "").strip()
 
 
+def with_reason(payload):
+    """The action's payload with the reason the officer gave (left out when the field is empty)."""
+    return dict(payload, reason=form_text("reason")) if form_text("reason") else payload
+
+
 @bp.route("/tips/<tip_id>/acknowledge", methods=["POST"])
 @page("tips.handle")
 def tips_acknowledge(tip_id):
@@ -223,18 +228,15 @@ def tips_acknowledge(tip_id):
 def tips_correct(tip_id):
     """Category, urgency and ward as the officer set them (the ones unchanged are not a correction);
     no ward: the tip happened outside the city's wards."""
-    payload = {"category": form_text("category"), "urgency": form_text("urgency"), "ward": form_text("ward") or None}
-    if form_text("reason"):
-        payload["reason"] = form_text("reason")
+    payload = with_reason({"category": form_text("category"), "urgency": form_text("urgency"),
+                           "ward": form_text("ward") or None})
     return act(tip_id, "triage", lambda: call("tips", "correct_triage", g.officer, tip_id, payload))
 
 
 @bp.route("/tips/<tip_id>/assign", methods=["POST"])
 @page("tips.handle")
 def tips_assign(tip_id):
-    payload = {"unit_id": form_text("unit_id")}
-    if form_text("reason"):
-        payload["reason"] = form_text("reason")
+    payload = with_reason({"unit_id": form_text("unit_id")})
     return act(tip_id, "assign", lambda: call("tips", "assign_tip", g.officer, tip_id, payload))
 
 
@@ -261,9 +263,7 @@ def tips_note(tip_id):
 @page("tips.handle")
 def tips_status(tip_id):
     """Resolve a tip being handled, or close one (unfounded, spam) with its reason."""
-    payload = {"status": form_text("status")}
-    if form_text("reason"):
-        payload["reason"] = form_text("reason")
+    payload = with_reason({"status": form_text("status")})
     return act(tip_id, "status", lambda: call("tips", "change_status", g.officer, tip_id, payload))
 
 
