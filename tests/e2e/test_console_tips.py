@@ -137,6 +137,7 @@ def test_revealing_a_tipster_needs_an_admin_and_a_reason_and_is_audited(open_pag
 def test_an_admin_edits_the_reply_templates_officers_are_offered(open_page, web_stack, screenshot_dir):
     page = open_page(LAPTOP)
     sign_in(page, "admin", web_stack.admin_password, next_path="/console/tips/templates")
+    assert page.title() == "Mẫu trả lời tin báo · Bình Yên"
     new = page.locator("section", has=page.get_by_role("heading", name="Thêm mẫu"))
     new.get_by_label("Dùng cho loại tin").select_option(label="Giao thông")
     new.get_by_label("Tên mẫu").fill("Giao thông: xe đỗ chắn lối")
