@@ -30,7 +30,8 @@ from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.text import fold_for_search, search_tokens
 from service_runtime.validation import load
 from services.tips import domain, schemas
-from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id, scope_filter
+from services.tips.store import (CodeTaken, DuplicateIntake, StaleTip, TipsStore, all_of, new_tip_id,
+                                 scope_filter)
 from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
 from services.tips.triage.model import default_model
 from services.tips.vault import Vault, VaultKeyError, alias_for
@@ -497,7 +498,7 @@ class TipsService(ServiceBase):
         words = search_tokens(q.get("text", ""))
         if words:
             conditions.append({"search_tokens": {"$all": words}})
-        mongo = {"$and": conditions} if conditions else {}
+        mongo = all_of(conditions)
         tips, cursor = self.store.list_tips(mongo, q["limit"], q["cursor"])
         return {"items": [summary_view(t) for t in tips], "next_cursor": cursor}
 
@@ -816,7 +817,7 @@ class TipsService(ServiceBase):
             conditions.append({"received_at": {"$gte": q["received_from"]}})
         if "received_to" in q:
             conditions.append({"received_at": {"$lt": q["received_to"]}})
-        mongo = {"$and": conditions} if conditions else {}
+        mongo = all_of(conditions)
         by_status = self.store.counts_by(mongo, "status")
         to_triage, to_resolve = self.store.durations(mongo)
 

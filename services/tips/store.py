@@ -427,6 +427,18 @@ class TipsStore(Store):
             raise NotFound("Không tìm thấy mẫu trả lời / reply template not found")
 
 
+def all_of(conditions):
+    """One query from conditions that must all hold: a single document when they name different
+    fields, since SecantusDB plans an index for that shape and scans the collection under $and
+    (the inbox's waiting emergencies: 60 ms instead of 565 ms over 5,000 tips); $and otherwise."""
+    merged = {}
+    for condition in conditions:
+        if set(condition) & set(merged):
+            return {"$and": list(conditions)}
+        merged.update(condition)
+    return merged
+
+
 def scope_filter(scope):
     """The query part that keeps an officer's scope (domain.tip_in_scope, in MongoDB's words):
     the tips (or corrections) of their units, and those of the wards their ward police units cover."""

@@ -730,3 +730,15 @@ def test_reply_templates_are_cleaned_and_offered_by_category():
                  {"id": "3", "category": "fraud", "title": "Lừa đảo b"}, {"id": "4", "category": "fraud", "title": "lừa đảo a"}]
     assert [t["id"] for t in domain.templates_for("fraud", templates)] == ["4", "3", "1"]
     assert [t["id"] for t in domain.templates_for("traffic", templates)] == ["1"]
+
+
+def test_the_scope_and_filters_become_one_query_where_they_can():
+    from services.tips.store import all_of, scope_filter
+    ward = scope_filter({"units": {"ca-ninh-khanh"}, "wards": {"ninh-khanh"}})
+    assert ward == {"$or": [{"unit_id": {"$in": ["ca-ninh-khanh"]}}, {"ward": {"$in": ["ninh-khanh"]}}]}
+    assert scope_filter({"units": {"doi-cshs"}, "wards": set()}) == {"unit_id": {"$in": ["doi-cshs"]}}
+    assert all_of([ward, {"urgency": "emergency"}, {"status": {"$in": ["assigned"]}}]) == dict(
+        ward, urgency="emergency", status={"$in": ["assigned"]})
+    both = [{"status": "assigned"}, {"status": {"$in": ["received", "assigned"]}}]  # the same field twice
+    assert all_of(both) == {"$and": both}
+    assert all_of([]) == {}
