@@ -222,6 +222,25 @@ class TriageCorrection(_Strict):
                                   "At least one of category, urgency, ward", "category")
 
 
+class ReplyTemplateInput(_Strict):
+    """A reply officers start from: for one category, or "*" for every category."""
+    category = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf((ANY, *CATEGORIES)))
+    title = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(1, 200))
+    text = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(1, 4 * MESSAGE_MAX))
+
+
+class ReplyTemplatePatch(_Strict):
+    category = fields.String(validate=validate.OneOf((ANY, *CATEGORIES)))
+    title = fields.String(validate=validate.Length(1, 200))
+    text = fields.String(validate=validate.Length(1, 4 * MESSAGE_MAX))
+
+
+class ReplyTemplateQuery(_Strict):
+    category = fields.String(validate=validate.OneOf((ANY, *CATEGORIES)), metadata={
+        "description": "the templates a reply to a tip of this category is offered: its own, then those for "
+                       "every category (\"*\")"})
+
+
 class CorrectionQuery(_Strict):
     """Which officers' corrections: received in [since, until)."""
     since = fields.AwareDateTime(format="iso")
@@ -272,6 +291,11 @@ class TipQuery(PageQuery):
                                        metadata={"description": "received before (ISO 8601 with offset)"})
     text = fields.String(validate=validate.Length(1, 200),
                          metadata={"description": "words in the tip, with or without diacritics"})
+    channel = fields.String(validate=validate.OneOf(SOURCES), metadata={"description": "where the tip came from"})
+    waiting = fields.Boolean(metadata={"description": "true: open and not yet acknowledged (the SLA clock runs)"})
+    past_sla = fields.Boolean(metadata={"description": "true: waiting and past its SLA deadline"})
+    wanted_post_id = fields.String(validate=validate.Length(1, 64), metadata={
+        "description": "the sightings linked to this wanted notice (the post's id)"})
 
 
 class StatsQuery(Schema):
@@ -452,6 +476,29 @@ class RevealedIdentity(Schema):
     tip_id = fields.String(required=True)
     identity = fields.Nested(Identity, allow_none=True, metadata={"description": "null: sent anonymously"})
     audit_id = fields.String(required=True)
+
+
+class ReplyTemplate(Schema):
+    id = fields.String(required=True)
+    category = fields.String(required=True, metadata={"description": "a category, or \"*\" for every category"})
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+    updated_at = _when()
+    updated_by = fields.String(allow_none=True)
+
+
+class ReplyTemplateList(Schema):
+    items = fields.List(fields.Nested(ReplyTemplate), required=True, metadata={
+        "description": "all of them: admins keep a few dozen at most"})
+
+
+class RevealRecord(Schema):
+    """One opening of a tip's vault entry: an admin's reveal, or notify reading where a reply goes."""
+    id = fields.String(required=True)
+    at = _when(required=True)
+    actor = fields.String(allow_none=True, metadata={"description": "officer id, or system:notify"})
+    reason = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"description": "reveal | system_read"})
 
 
 class RoutingTable(Schema):

@@ -1,10 +1,11 @@
 """Tips for staff: the triage queue, assignment, lifecycle, replies, identity reveal,
 routing rules, the procedures FAQ and statistics.
 
-Roles: triage_officer and unit_operator read and act on the tips of their unit subtree;
-admin does everything; auditor reads everything and changes nothing; revealing who sent a
-tip is for admins only (with a reason, audited). The tips service checks the unit scope
-(a tip outside it is 404), so every caller gets the same rules.
+Roles: triage_officer and unit_operator read and act on the tips of their unit subtree (a ward
+police unit also on every tip of its ward, whichever unit handles it); admin does everything;
+auditor reads everything and changes nothing; revealing who sent a tip is for admins only
+(with a reason, audited). The tips service checks the unit scope (a tip outside it is 404),
+so every caller gets the same rules.
 """
 import base64
 
@@ -16,6 +17,8 @@ from contracts.tips import (Assign, Faq, FaqEntry, FaqPatch, Merge, Reveal, Reve
                             RoutingTable, StaffMessage, StatsQuery, StatusChange, Tip, TipQuery, TipStats,
                             TipSummary)
 from contracts.tips import TriageCorrection
+from contracts.tips import (ReplyTemplate, ReplyTemplateInput, ReplyTemplateList, ReplyTemplatePatch,
+                            ReplyTemplateQuery, RevealRecord)
 from gateway.api.public_tips import problem_doc
 from gateway.api.schemas import body, list_of
 from gateway.auth import require
@@ -134,6 +137,24 @@ def correct_triage(_, tip_id):
     return call("tips", "correct_triage", g.officer, tip_id, body())
 
 
+@blp.route("/tips/<tip_id>/acknowledge", methods=["POST"])
+@blp.response(200, Tip)
+@documented(NOT_FOUND, CONFLICT)
+@blp.doc(summary="Take the tip up: it moves to in_progress, which stops its SLA clock (no escalation)", **AUTH)
+@require("tips.handle")
+def acknowledge_tip(tip_id):
+    return call("tips", "acknowledge_tip", g.officer, tip_id)
+
+
+@blp.route("/tips/<tip_id>/reveals")
+@blp.response(200, RevealRecord(many=True))
+@documented(NOT_FOUND)
+@blp.doc(summary="The reveal audit: every opening of the tipster's identity, oldest first (admins)", **AUTH)
+@require("tips.reveal_identity")
+def list_reveals(tip_id):
+    return call("tips", "list_reveals", g.officer, tip_id)
+
+
 # --- routing rules -----------------------------------------------------------------------------------
 
 @blp.route("/routing-rules")
@@ -186,6 +207,48 @@ def create_faq(_):
 @require("faq.edit")
 def update_faq(_, faq_id):
     return call("tips", "update_faq", g.officer, faq_id, body())
+
+
+# --- reply templates ----------------------------------------------------------------------------------
+
+@blp.route("/reply-templates")
+@blp.arguments(ReplyTemplateQuery, location="query")
+@blp.response(200, ReplyTemplateList)
+@documented(INVALID)
+@blp.doc(summary="Reply templates; ?category= gives those offered for a tip of that category (its own, "
+                 "then those for every category)", **AUTH)
+@require("tips.read")
+def list_reply_templates(_):
+    return call("tips", "list_reply_templates", g.officer, request.args.to_dict())
+
+
+@blp.route("/reply-templates", methods=["POST"])
+@blp.arguments(ReplyTemplateInput)
+@blp.response(201, ReplyTemplate)
+@documented(INVALID)
+@blp.doc(summary="Add a reply template (category \"*\": offered for every category)", **AUTH)
+@require("reply_templates.edit")
+def create_reply_template(_):
+    return call("tips", "create_reply_template", g.officer, body())
+
+
+@blp.route("/reply-templates/<template_id>", methods=["PATCH"])
+@blp.arguments(ReplyTemplatePatch)
+@blp.response(200, ReplyTemplate)
+@documented(INVALID, problem_doc(404, "No such template"))
+@blp.doc(summary="Edit a reply template", **AUTH)
+@require("reply_templates.edit")
+def update_reply_template(_, template_id):
+    return call("tips", "update_reply_template", g.officer, template_id, body())
+
+
+@blp.route("/reply-templates/<template_id>", methods=["DELETE"])
+@blp.response(204)
+@documented(problem_doc(404, "No such template"))
+@blp.doc(summary="Delete a reply template", **AUTH)
+@require("reply_templates.edit")
+def delete_reply_template(template_id):
+    call("tips", "delete_reply_template", g.officer, template_id)
 
 
 # --- stats -------------------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ from services.tips.triage import CATEGORIES, redact
 OPEN_STATUSES = ("received", "triaged", "assigned", "in_progress")
 # Reaching one of these stops the SLA clock ("acknowledged").
 ACKNOWLEDGED_STATUSES = ("in_progress", "resolved", "closed")
+# Open and not acknowledged: what the SLA clock runs on, and what the inbox calls "waiting".
+WAITING_STATUSES = tuple(s for s in OPEN_STATUSES if s not in ACKNOWLEDGED_STATUSES)
 
 # What the citizen (and the staff UI) reads: Vietnamese first, English alongside.
 STATUS_LABELS = {
@@ -71,6 +73,9 @@ TRANSITIONS = {
     ("triaged", "close"): "closed",
     ("assigned", "close"): "closed",
     ("in_progress", "close"): "closed",
+    # An officer takes the tip up: in_progress is acknowledged, so the SLA clock stops.
+    ("triaged", "acknowledge"): "in_progress",
+    ("assigned", "acknowledge"): "in_progress",
 }
 ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
 
@@ -238,6 +243,46 @@ def record_reveal(tip, actor, now, in_scope, *, reason):
     out.setdefault("audit", []).append(
         _audit(now, actor, "reveal_identity", tip.get("status"), tip.get("status"), reason))
     return out
+
+
+def acknowledge(tip, actor, now, in_scope):
+    """An officer takes the tip up ("tiếp nhận"): it moves to in_progress, so it is acknowledged
+    in the one sense this module knows (ACKNOWLEDGED_STATUSES, acknowledged_at the first time):
+    the SLA clock stops, escalation ends, and the citizen reads "being handled"."""
+    if not can_act(actor, tip, in_scope):
+        raise Forbidden("Bạn không có quyền xử lý tin báo này / You may not act on this tip")
+    status = tip.get("status")
+    if status in ACKNOWLEDGED_STATUSES:
+        raise Conflict(f"Tin báo đã được tiếp nhận ({STATUS_LABELS[status][0]}) / "
+                       f"the tip was already acknowledged ({status})")
+    if status == "received":
+        raise Conflict("Tin báo đang được phân loại, hãy thử lại sau ít giây / "
+                       "the tip is still being triaged, retry in a few seconds")
+    return apply_action(tip, "acknowledge", actor, now, in_scope)
+
+
+def ward_scope(unit_ids, units):
+    """The wards whose tips an officer sees besides their units' own: a ward police unit in
+    their scope sees every tip of its ward, whichever unit handles it."""
+    return {u["ward"] for u in units if u["id"] in unit_ids and u.get("kind") == "ward_police"
+            and u.get("ward") and u.get("active", True)}
+
+
+def tips_scope(unit_ids, units):
+    """The tips an officer acting for ``unit_ids`` sees: None (every tip) when those include the
+    city police at the top of the tree, since every tip is the city's, those not routed yet too
+    (escalation sends them there); else {"units", "wards"} for tip_in_scope."""
+    if root_unit_id(units) in unit_ids:
+        return None
+    return {"units": set(unit_ids), "wards": ward_scope(unit_ids, units)}
+
+
+def tip_in_scope(tip, scope):
+    """``scope``: None (every tip) or {"units", "wards"}: the tip's unit is one of the units, or
+    its ward one of the wards."""
+    if scope is None:
+        return True
+    return tip.get("unit_id") in scope["units"] or (tip.get("ward") is not None and tip.get("ward") in scope["wards"])
 
 
 # ---------------------------------------------------------------------------
@@ -1072,3 +1117,43 @@ def correction_report(corrections):
             key = (field, (c.get("before") or {}).get(field), c.get(field))
             counts[key] = counts.get(key, 0) + 1
     return sorted(((f, a, b, n) for (f, a, b), n in counts.items()), key=lambda r: (-r[3], r[0], str(r[1])))
+
+
+# ---------------------------------------------------------------------------
+# Reply templates (admin-edited, per category; "*" for every category)
+# ---------------------------------------------------------------------------
+
+TEMPLATE_TITLE_MAX = 200
+
+
+def reply_template(data, partial=False):
+    """A template's fields as stored: title and text NFC-cleaned (the text is a reply, so the
+    reply's rules apply), the category one of CATEGORIES or ANY. ``partial``: only the fields given."""
+    out, errors = {}, {}
+    if "category" in data or not partial:
+        if data.get("category") not in (ANY, *CATEGORIES):
+            errors["category"] = [f"Một trong / One of: {ANY}, {', '.join(CATEGORIES)}"]
+        out["category"] = data.get("category")
+    if "title" in data or not partial:
+        title = clean_text(data.get("title") or "").strip()
+        if not has_words(title) or len(title) > TEMPLATE_TITLE_MAX:
+            errors["title"] = [f"Từ 1 đến {TEMPLATE_TITLE_MAX} ký tự / 1 to {TEMPLATE_TITLE_MAX} characters"]
+        out["title"] = title
+    if "text" in data or not partial:
+        try:
+            out["text"] = _clean_body(data.get("text"), "text", MESSAGE_MAX)
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise InvalidInput("Mẫu trả lời có trường không hợp lệ / The reply template has invalid fields", errors)
+    return out
+
+
+def templates_for(category, templates):
+    """The templates a reply to a tip of ``category`` is offered: its category's first, then those
+    for every category, each group by title."""
+    def title(t):
+        return t["title"].casefold()
+    own = sorted((t for t in templates if t["category"] == category), key=title)
+    general = sorted((t for t in templates if t["category"] == ANY and category != ANY), key=title)
+    return own + general

@@ -14,3 +14,4 @@ from contracts.tips import (  # noqa: F401
 )
 from contracts.tips import CorrectionQuery, TriageCorrection  # noqa: F401
 
+from contracts.tips import ReplyTemplateInput, ReplyTemplatePatch, ReplyTemplateQuery  # noqa: F401

@@ -23,8 +23,8 @@ from nameko.timer import Timer
 
 from contracts.permissions import Actor, require
 from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
-from contracts.tips import (ACCESS_DENIED, ATTACHMENT_MAX_BYTES, CATEGORIES, INTAKE_QUEUE, SOURCES, TipAccessDenied,
-                            VaultUnavailable)
+from contracts.tips import (ACCESS_DENIED, ANY, ATTACHMENT_MAX_BYTES, CATEGORIES, INTAKE_QUEUE, SOURCES,
+                            TipAccessDenied, VaultUnavailable)
 from service_runtime import logs
 from service_runtime.config import env
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
@@ -32,7 +32,8 @@ from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.text import fold_for_search, search_tokens
 from service_runtime.validation import load
 from services.tips import domain, photos, schemas
-from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id
+from services.tips.store import (CodeTaken, DuplicateIntake, StaleTip, TipsStore, all_of, new_tip_id,
+                                 scope_filter)
 from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
 from services.tips.triage.model import default_model
 from services.tips.vault import Vault, VaultKeyError, alias_for
@@ -458,18 +459,19 @@ class TipsService(ServiceBase):
 
     # --- staff: reading ---------------------------------------------------------------------------
     def _scope(self, actor):
-        """None: every tip; else the unit ids whose tips this officer sees."""
+        """None: every tip; else {units, wards}: the tips of the officer's units, and those of the
+        wards their ward police units cover, whichever unit handles them (domain.tips_scope)."""
         actor = Actor.of(actor).require("tips.read")
         if actor.may("tips.read_all"):
             return None
         scope = self.groups.scope_of(actor)
-        return None if scope is None else set(scope)
+        return None if scope is None else domain.tips_scope(set(scope), self._units())
 
     def _readable_tip(self, actor, tip_id):
         """(tip, in_scope). A tip outside the officer's scope is "not found": its existence is not theirs."""
         tip = self.store.require_tip(tip_id)
         scope = self._scope(actor)
-        in_scope = scope is None or tip.get("unit_id") in scope
+        in_scope = domain.tip_in_scope(tip, scope)
         if not Actor.of(actor).may("tips.handle"):
             in_scope = False  # auditors read everything and act on nothing
         if not domain.can_read(actor, tip, in_scope):
@@ -482,10 +484,16 @@ class TipsService(ServiceBase):
         conditions = []
         scope = self._scope(actor)
         if scope is not None:
-            conditions.append({"unit_id": {"$in": sorted(scope)}})
-        for key in ("status", "category", "urgency", "ward", "unit_id"):
+            conditions.append(scope_filter(scope))
+        for key in ("status", "category", "urgency", "ward", "unit_id", "channel"):
             if key in q:
                 conditions.append({key: q[key]})
+        if "wanted_post_id" in q:
+            conditions.append({"wanted_notice.post_id": q["wanted_post_id"]})
+        if q.get("waiting") or q.get("past_sla"):
+            conditions.append({"status": {"$in": list(domain.WAITING_STATUSES)}})
+        if q.get("past_sla"):
+            conditions.append({"sla_due_at": {"$lt": utcnow()}})
         if "received_from" in q:
             conditions.append({"received_at": {"$gte": q["received_from"]}})
         if "received_to" in q:
@@ -493,7 +501,7 @@ class TipsService(ServiceBase):
         words = search_tokens(q.get("text", ""))
         if words:
             conditions.append({"search_tokens": {"$all": words}})
-        mongo = {"$and": conditions} if conditions else {}
+        mongo = all_of(conditions)
         tips, cursor = self.store.list_tips(mongo, q["limit"], q["cursor"])
         return {"items": [summary_view(t) for t in tips], "next_cursor": cursor}
 
@@ -631,6 +639,14 @@ class TipsService(ServiceBase):
                 "labels": [domain.label_row(c) for c in latest.values()],
                 "pairs": [list(row) for row in domain.correction_report(corrections)]}
 
+    @rpc
+    def acknowledge_tip(self, actor, tip_id):
+        """An officer takes the tip up: in_progress, so its SLA clock stops (domain.acknowledge)."""
+        def change(tip, in_scope, now):
+            updated = domain.acknowledge(tip, actor, now, in_scope)
+            return updated, [status_event(tip, updated)]
+        return self._change(actor, tip_id, change)
+
     # --- identity ------------------------------------------------------------------------------------
     @rpc
     def reveal_identity(self, actor, tip_id, payload):
@@ -674,6 +690,14 @@ class TipsService(ServiceBase):
         """Every opening of this tip's vault entry, oldest first (for audits and tests)."""
         return jsonable([{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]}
                          for doc in self.store.reveal_audit_for(tip_id)])
+
+    @rpc
+    def list_reveals(self, actor, tip_id):
+        """The reveal audit of one tip, for the officers who may reveal (admins): every opening of
+        its vault entry, oldest first."""
+        require(actor, "tips.reveal_identity")
+        self._readable_tip(actor, tip_id)
+        return self.reveal_audit(tip_id)
 
     # --- the tipster ---------------------------------------------------------------------------------
     def _tip_for_tipster(self, code, secret):
@@ -763,15 +787,47 @@ class TipsService(ServiceBase):
     def _require_faq_editor(actor):
         require(actor, "faq.edit")
 
+    # --- reply templates ----------------------------------------------------------------------------
+    @rpc
+    def list_reply_templates(self, actor, query=None):
+        """Every template, or those a reply to a tip of `category` is offered (domain.templates_for)."""
+        require(actor, "tips.read")
+        q = load(schemas.ReplyTemplateQuery(), query or {})
+        category = q.get("category")
+        if category is None:
+            templates = self.store.reply_templates()
+        else:
+            templates = domain.templates_for(category, self.store.reply_templates({category, ANY}))
+        return {"items": jsonable(templates)}
+
+    @rpc
+    def create_reply_template(self, actor, payload):
+        require(actor, "reply_templates.edit")
+        fields = domain.reply_template(load(schemas.ReplyTemplateInput(), payload or {}))
+        return jsonable(self.store.create_reply_template(fields, actor.get("id")))
+
+    @rpc
+    def update_reply_template(self, actor, template_id, payload):
+        require(actor, "reply_templates.edit")
+        changes = domain.reply_template(load(schemas.ReplyTemplatePatch(), payload or {}), partial=True)
+        if not changes:
+            raise InvalidInput("Không có gì để sửa / nothing to change", {"_body": ["empty"]})
+        return jsonable(self.store.update_reply_template(template_id, changes, actor.get("id")))
+
+    @rpc
+    def delete_reply_template(self, actor, template_id):
+        require(actor, "reply_templates.edit")
+        self.store.delete_reply_template(template_id)
+
     # --- stats -------------------------------------------------------------------------------------------
     @rpc
     def work_counts(self, actor):
         """What waits in this officer's scope (the console's home): open tips nobody has taken up
         yet, open emergencies among them, and those already past their SLA."""
         scope = self._scope(actor)
-        waiting = {"status": {"$in": [s for s in domain.OPEN_STATUSES if s not in domain.ACKNOWLEDGED_STATUSES]}}
+        waiting = {"status": {"$in": list(domain.WAITING_STATUSES)}}
         if scope is not None:
-            waiting["unit_id"] = {"$in": sorted(scope)}
+            waiting.update(scope_filter(scope))
         return {"waiting": self.store.count(waiting),
                 "emergency": self.store.count(dict(waiting, urgency="emergency")),
                 "past_sla": self.store.count(dict(waiting, sla_due_at={"$lt": utcnow()}))}
@@ -782,12 +838,12 @@ class TipsService(ServiceBase):
         conditions = []
         scope = self._scope(actor)
         if scope is not None:
-            conditions.append({"unit_id": {"$in": sorted(scope)}})
+            conditions.append(scope_filter(scope))
         if "received_from" in q:
             conditions.append({"received_at": {"$gte": q["received_from"]}})
         if "received_to" in q:
             conditions.append({"received_at": {"$lt": q["received_to"]}})
-        mongo = {"$and": conditions} if conditions else {}
+        mongo = all_of(conditions)
         by_status = self.store.counts_by(mongo, "status")
         to_triage, to_resolve = self.store.durations(mongo)
         receipts = self.store.receipt_times(mongo)

@@ -14,6 +14,8 @@ Collections:
   triage_corrections  officers' corrections of category/urgency/ward, one per correction:
                   the labelled examples the triage model is retrained with (text redacted)
   attachments     (GridFS) tipsters' photos, stored without their metadata (photos.py)
+  reply_templates admin-edited replies per category ("*": every category), seeded once from
+                  data/reply-templates.json
 """
 import json
 import logging
@@ -37,6 +39,7 @@ from services.tips.faq import FaqIndex, labelled_faq_queries
 logger = logging.getLogger(__name__)
 
 FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "procedures-faq.json"
+REPLY_TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "reply-templates.json"
 # Store-only fields: never part of the domain's tip.
 STORE_FIELDS = ("_id", "search_tokens", "escalation_due_at", "escalation_level")
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -96,10 +99,12 @@ class TipsStore(Store):
             IndexModel([("escalation_due_at", ASCENDING)]),
             IndexModel([("received_at", DESCENDING)]),
             IndexModel([("search_tokens", ASCENDING)]),
+            IndexModel([("wanted_notice.post_id", ASCENDING)]),
         ],
         "reveal_audit": [IndexModel([("tip_id", ASCENDING), ("at", ASCENDING)])],
         "wanted_notices": [IndexModel([("open", ASCENDING)])],
         "triage_corrections": [IndexModel([("at", ASCENDING)]), IndexModel([("tip_id", ASCENDING), ("at", ASCENDING)])],
+        "reply_templates": [IndexModel([("category", ASCENDING)])],
     }
 
     def metrics(self):
@@ -120,6 +125,7 @@ class TipsStore(Store):
 
     def bootstrap(self):
         self.seed_faq()
+        self.seed_reply_templates()
 
     # --- tips: documents --------------------------------------------------------------------
     def _escalation_due_at(self, tip):
@@ -386,13 +392,13 @@ class TipsStore(Store):
         self.atomic(write)
         return dict(after, version=before.get("version", 1) + 1)
 
-    def triage_corrections(self, since=None, until=None, unit_ids=None):
-        """Corrections oldest first, optionally within [since, until) and for some units."""
+    def triage_corrections(self, since=None, until=None, scope=None):
+        """Corrections oldest first, optionally within [since, until) and within a scope (scope_filter)."""
         query = {}
         if since is not None or until is not None:
             query["at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
-        if unit_ids is not None:
-            query["unit_id"] = {"$in": sorted(unit_ids)}
+        if scope is not None:
+            query.update(scope_filter(scope))
         return [{k: v for k, v in doc.items() if k != "_id"}
                 for doc in self.db.triage_corrections.find(query, sort=[("at", ASCENDING)])]
 
@@ -409,6 +415,64 @@ class TipsStore(Store):
             raise NotFound("Không tìm thấy tệp / attachment not found")
         return {"upload_id": upload_id, "content_type": found.metadata["content_type"], "size": found.length,
                 "data": found.read()}
+
+    # --- reply templates ----------------------------------------------------------------------
+    def seed_reply_templates(self):
+        """The first templates, once: an admin who deleted them all does not get them back."""
+        if self.db.meta.find_one({"_id": "reply_templates_seeded"}) is not None:
+            return
+        for entry in json.loads(REPLY_TEMPLATES_FILE.read_text(encoding="utf-8")):
+            doc = {k: v for k, v in entry.items() if k != "id"}
+            doc.update(updated_at=utcnow(), updated_by=None)
+            self.db.reply_templates.update_one({"_id": entry["id"]}, {"$setOnInsert": doc}, upsert=True)
+        self.db.meta.update_one({"_id": "reply_templates_seeded"}, {"$set": {"at": utcnow()}}, upsert=True)
+
+    def reply_templates(self, categories=None):
+        query = {"category": {"$in": list(categories)}} if categories is not None else {}
+        return [template_view(doc) for doc in self.db.reply_templates.find(query, sort=[("_id", ASCENDING)])]
+
+    def create_reply_template(self, fields, actor_id):
+        doc = dict(fields, _id=secrets.token_hex(8), updated_at=utcnow(), updated_by=actor_id)
+        self.db.reply_templates.insert_one(doc)
+        return template_view(doc)
+
+    def update_reply_template(self, template_id, changes, actor_id):
+        doc = self.db.reply_templates.find_one_and_update(
+            {"_id": template_id}, {"$set": dict(changes, updated_at=utcnow(), updated_by=actor_id)},
+            return_document=True)
+        if doc is None:
+            raise NotFound("Không tìm thấy mẫu trả lời / reply template not found")
+        return template_view(doc)
+
+    def delete_reply_template(self, template_id):
+        if self.db.reply_templates.delete_one({"_id": template_id}).deleted_count != 1:
+            raise NotFound("Không tìm thấy mẫu trả lời / reply template not found")
+
+
+def all_of(conditions):
+    """One query from conditions that must all hold: a single document when they name different
+    fields, since SecantusDB plans an index for that shape and scans the collection under $and
+    (the inbox's waiting emergencies: 60 ms instead of 565 ms over 5,000 tips); $and otherwise."""
+    merged = {}
+    for condition in conditions:
+        if set(condition) & set(merged):
+            return {"$and": list(conditions)}
+        merged.update(condition)
+    return merged
+
+
+def scope_filter(scope):
+    """The query part that keeps an officer's scope (domain.tip_in_scope, in MongoDB's words):
+    the tips (or corrections) of their units, and those of the wards their ward police units cover."""
+    units = {"unit_id": {"$in": sorted(scope["units"])}}
+    if not scope["wards"]:
+        return units
+    return {"$or": [units, {"ward": {"$in": sorted(scope["wards"])}}]}
+
+
+def template_view(doc):
+    return {"id": doc["_id"], "category": doc["category"], "title": doc["title"], "text": doc["text"],
+            "updated_at": doc.get("updated_at"), "updated_by": doc.get("updated_by")}
 
 
 def faq_view(doc):

@@ -171,6 +171,45 @@ def test_acknowledged_tips_do_not_escalate(stack):
     assert events_for(stack, tip["id"], "tips.escalated") == []
 
 
+def test_an_officer_acknowledges_a_waiting_tip_and_its_sla_clock_stops(stack):
+    receipt = accepted(send_tip(stack, {
+        "text": "Cứu với, có người đang bị đánh bằng gậy ngay bây giờ ở đầu ngõ phường Nam Bình"}))
+    tip = tip_by_code(stack, receipt["tip_code"], stack.triage)
+    assert (tip["urgency"], tip["status"]) == ("emergency", "assigned")
+    client, h = stack.client, stack.triage
+
+    def listed(query, headers=h):
+        return {t["id"] for t in client.get(f"/api/v1/tips?limit=500&{query}", headers=headers).get_json()["items"]}
+    assert tip["id"] in listed("waiting=1&urgency=emergency")
+    assert tip["id"] not in listed("past_sla=1")
+    counts = stack.rpc.tips.work_counts({"id": "o", "roles": ["triage_officer"], "unit_id": "catp"})
+    assert counts["emergency"] >= 1 and counts["waiting"] >= counts["emergency"]
+    wait_for(lambda: tip["id"] in listed("past_sla=true"), timeout=EMERGENCY_SLA + 5, message="past its SLA")
+    assert stack.rpc.tips.work_counts({"id": "o", "roles": ["triage_officer"], "unit_id": "catp"})["past_sla"] >= 1
+    url = f"/api/v1/tips/{tip['id']}/acknowledge"
+    problem(client.post(url, headers=stack.auditor), 403)
+    problem(client.post(url, headers=stack.editor), 403)
+    problem(client.post(url, headers=stack.tan_thanh), 404)
+    problem(client.post(url), 401)
+    problem(client.post("/api/v1/tips/no-such-tip/acknowledge", headers=h), 404)
+    taken = client.post(url, headers=h)
+    assert taken.status_code == 200, taken.data
+    body = taken.get_json()
+    assert body["status"] == "in_progress" and body["acknowledged_at"]
+    assert body["audit"][-1]["action"] == "acknowledge"
+    again = problem(client.post(url, headers=h), 409)
+    assert "đã được tiếp nhận" in again["detail"]
+    assert tip["id"] not in listed("waiting=1") | listed("past_sla=1")
+    change = events_for(stack, tip["id"], "tips.status_changed")[-1]["envelope"]["data"]
+    assert (change["from_status"], change["to_status"]) == ("assigned", "in_progress")
+    assert status(stack, receipt["tip_code"], receipt["secret"]).get_json()["status"]["code"] == "in_progress"
+    # acknowledged: the timer escalates it no further, whatever level it had reached
+    levels = len(events_for(stack, tip["id"], "tips.escalated"))
+    time.sleep(EMERGENCY_SLA + 0.5)
+    assert len(events_for(stack, tip["id"], "tips.escalated")) == levels
+    problem(client.get("/api/v1/tips?waiting=perhaps", headers=h), 422)
+
+
 # --- intake: Zalo -------------------------------------------------------------------------------
 
 def zalo_body(text, msg_id, sender="8412345", event="user_send_text"):
@@ -349,6 +388,15 @@ def test_identity_reveal_is_admin_only_needs_a_reason_and_is_audited(stack):
     after = stack.client.get(f"/api/v1/tips/{tip['id']}", headers=stack.admin).get_json()
     assert after["audit"][-1]["action"] == "reveal_identity"
 
+    # the reveal audit: admins read it; nobody else, not even the auditor
+    reveals = stack.client.get(f"/api/v1/tips/{tip['id']}/reveals", headers=stack.admin)
+    assert reveals.status_code == 200, reveals.data
+    assert [(r["id"], r["kind"], r["reason"]) for r in reveals.get_json()] == [
+        (body["audit_id"], "reveal", reason["reason"])]
+    for headers in (stack.triage, stack.ninh_khanh, stack.auditor):
+        problem(stack.client.get(f"/api/v1/tips/{tip['id']}/reveals", headers=headers), 403)
+    problem(stack.client.get("/api/v1/tips/no-such-tip/reveals", headers=stack.admin), 404)
+
     anonymous = accepted(send_tip(stack, {"text": "Có người bán ma túy ở phường Nam Bình"}))
     tip2 = tip_by_code(stack, anonymous["tip_code"])
     assert not tip2["has_identity"]
@@ -358,18 +406,25 @@ def test_identity_reveal_is_admin_only_needs_a_reason_and_is_audited(stack):
 
 # --- roles and unit scope --------------------------------------------------------------------------
 
-def test_an_operator_sees_and_acts_only_within_their_ward(stack):
+def test_an_operator_sees_and_acts_only_within_their_unit_and_ward(stack):
     mine = tip_by_code(stack, accepted(send_tip(stack, {
         "text": "Nhóm thanh niên tụ tập gây rối trật tự công cộng ở phường Ninh Khánh"}))["tip_code"])
     drugs = tip_by_code(stack, accepted(send_tip(stack, {
         "text": "Có người bán ma túy ở phường Ninh Khánh"}))["tip_code"])
-    assert mine["unit_id"] == "ca-ninh-khanh" and drugs["unit_id"] == "doi-ma-tuy"
+    elsewhere = tip_by_code(stack, accepted(send_tip(stack, {
+        "text": "Có người bán ma túy ở phường Tân Thành"}))["tip_code"])
+    assert mine["unit_id"] == "ca-ninh-khanh" and drugs["unit_id"] == elsewhere["unit_id"] == "doi-ma-tuy"
     client = stack.client
+    # the ward police see their unit's tips and every tip of their ward, whoever handles it
     listed = client.get("/api/v1/tips?limit=500", headers=stack.ninh_khanh).get_json()["items"]
-    assert mine["id"] in {t["id"] for t in listed} and drugs["id"] not in {t["id"] for t in listed}
-    assert {t["unit_id"] for t in listed} == {"ca-ninh-khanh"}
-    problem(client.get(f"/api/v1/tips/{drugs['id']}", headers=stack.ninh_khanh), 404)
-    problem(client.post(f"/api/v1/tips/{drugs['id']}/status", headers=stack.ninh_khanh,
+    assert {mine["id"], drugs["id"]} <= {t["id"] for t in listed} and elsewhere["id"] not in {t["id"] for t in listed}
+    assert all(t["unit_id"] == "ca-ninh-khanh" or t["ward"] == "ninh-khanh" for t in listed)
+    assert client.get(f"/api/v1/tips/{drugs['id']}", headers=stack.ninh_khanh).status_code == 200
+    noted = client.post(f"/api/v1/tips/{drugs['id']}/messages", headers=stack.ninh_khanh,
+                        json={"text": "Công an phường đã nắm địa điểm", "internal": True})
+    assert noted.status_code == 201, noted.data
+    problem(client.get(f"/api/v1/tips/{elsewhere['id']}", headers=stack.ninh_khanh), 404)
+    problem(client.post(f"/api/v1/tips/{elsewhere['id']}/status", headers=stack.ninh_khanh,
                         json={"status": "in_progress"}), 404)
     # another ward's operator: neither sees nor acts
     assert mine["id"] not in {t["id"] for t in client.get("/api/v1/tips?limit=500",
@@ -393,7 +448,12 @@ def test_an_operator_sees_and_acts_only_within_their_ward(stack):
     assert moved.status_code == 200 and moved.get_json()["unit_id"] == "doi-cshs"
     assert [e["envelope"]["data"]["unit_id"] for e in events_for(stack, mine["id"], "tips.assigned")] == [
         "ca-ninh-khanh", "doi-cshs"]
+    # still in their ward: they still see it; once its ward is corrected, it is the other ward's
+    assert client.get(f"/api/v1/tips/{mine['id']}", headers=stack.ninh_khanh).status_code == 200
+    moved_ward = client.post(f"/api/v1/tips/{mine['id']}/triage", headers=stack.triage, json={"ward": "tan-thanh"})
+    assert moved_ward.status_code == 200, moved_ward.data
     problem(client.get(f"/api/v1/tips/{mine['id']}", headers=stack.ninh_khanh), 404)
+    assert client.get(f"/api/v1/tips/{mine['id']}", headers=stack.tan_thanh).status_code == 200
     problem(client.post(f"/api/v1/tips/{drugs['id']}/assign", headers=stack.triage,
                         json={"unit_id": "no-such-unit", "reason": "thử đơn vị không có"}), 422)
 
@@ -427,6 +487,11 @@ def test_lifecycle_merge_and_filters(stack):
     assert client.get("/api/v1/tips?category=theft_robbery&ward=van-giang&limit=500",
                       headers=h).get_json()["items"]
     assert client.get("/api/v1/tips?from=2099-01-01T00:00:00%2B07:00", headers=h).get_json()["items"] == []
+    web = client.get("/api/v1/tips?channel=web&limit=500", headers=h).get_json()["items"]
+    assert original["id"] in {t["id"] for t in web} and {t["channel"] for t in web} == {"web"}
+    assert original["id"] not in {t["id"] for t in client.get("/api/v1/tips?channel=zalo&limit=500",
+                                                              headers=h).get_json()["items"]}
+    problem(client.get("/api/v1/tips?channel=telegram", headers=h), 422)
     problem(client.get("/api/v1/tips?status=lost", headers=h), 422)
     problem(client.get("/api/v1/tips?from=yesterday", headers=h), 422)
     page1 = client.get("/api/v1/tips?limit=2", headers=h).get_json()
@@ -480,6 +545,44 @@ def test_procedure_questions_get_faq_suggestions_and_the_faq_is_editable(stack):
     problem(client.post("/api/v1/faq", headers=stack.admin, json=dict(entry, id="Bad Id")), 422)
 
 
+def test_reply_templates_are_admin_edited_and_offered_by_category(stack):
+    client = stack.client
+    seeded = client.get("/api/v1/reply-templates", headers=stack.ninh_khanh)
+    assert seeded.status_code == 200, seeded.data
+    assert {t["category"] for t in seeded.get_json()["items"]} >= {"*", "fraud"}
+    template = {"category": "fraud", "title": "Lừa đảo đầu tư tiền ảo", "text": "Không nạp thêm tiền; giữ lại chứng từ."}
+    for headers in (stack.triage, stack.ninh_khanh, stack.auditor):
+        problem(client.post("/api/v1/reply-templates", headers=headers, json=template), 403)
+    problem(client.post("/api/v1/reply-templates", json=template), 401)
+    for bad in (dict(template, category="aliens"), dict(template, text="🙏🙏"), {"title": "x"},
+                dict(template, **{"$set": 1})):
+        problem(client.post("/api/v1/reply-templates", headers=stack.admin, json=bad), 422)
+    created = client.post("/api/v1/reply-templates", headers=stack.admin,
+                          json=dict(template, title=unicodedata.normalize("NFD", template["title"])))
+    assert created.status_code == 201, created.data
+    made = created.get_json()
+    assert made["title"] == template["title"] and made["updated_by"]  # NFC, and who wrote it
+    offered = client.get("/api/v1/reply-templates?category=fraud", headers=stack.triage).get_json()["items"]
+    categories = [t["category"] for t in offered]
+    assert made["id"] in {t["id"] for t in offered} and set(categories) == {"fraud", "*"}
+    assert categories.index("*") > max(i for i, c in enumerate(categories) if c == "fraud")  # its own first
+    assert made["id"] not in {t["id"] for t in client.get("/api/v1/reply-templates?category=traffic",
+                                                          headers=stack.triage).get_json()["items"]}
+    problem(client.get("/api/v1/reply-templates?category=aliens", headers=stack.triage), 422)
+    problem(client.get("/api/v1/reply-templates", headers=stack.editor), 403)
+    url = f"/api/v1/reply-templates/{made['id']}"
+    problem(client.patch(url, headers=stack.triage, json={"text": "Mới"}), 403)
+    problem(client.patch(url, headers=stack.admin, json={}), 422)
+    patched = client.patch(url, headers=stack.admin, json={"category": "*", "text": "Giữ lại chứng từ."})
+    assert patched.status_code == 200 and patched.get_json()["category"] == "*"
+    assert made["id"] in {t["id"] for t in client.get("/api/v1/reply-templates?category=traffic",
+                                                      headers=stack.triage).get_json()["items"]}
+    problem(client.delete(url, headers=stack.triage), 403)
+    assert client.delete(url, headers=stack.admin).status_code == 204
+    problem(client.delete(url, headers=stack.admin), 404)
+    problem(client.patch(url, headers=stack.admin, json={"text": "x"}), 404)
+
+
 def test_stats_count_and_time_tips_within_the_officers_scope(stack):
     tip_by_code(stack, accepted(send_tip(stack, {"text": "Có người đánh bạc ở phường Ninh Khánh"}))["tip_code"])
     everything = stack.client.get("/api/v1/stats/tips", headers=stack.auditor)
@@ -489,7 +592,13 @@ def test_stats_count_and_time_tips_within_the_officers_scope(stack):
     assert stats["time_to_triage_seconds"]["count"] > 0 and stats["time_to_triage_seconds"]["p50"] >= 0
     assert stats["time_to_resolve_seconds"]["count"] >= 1
     ward = stack.client.get("/api/v1/stats/tips", headers=stack.ninh_khanh).get_json()
-    assert 0 < ward["total"] < stats["total"] and set(ward["by_unit"]) == {"ca-ninh-khanh"}
+    assert 0 < ward["total"] < stats["total"]
+    # the same tips the ward's list shows: its unit's, and its ward's whoever handles them
+    listed = stack.client.get("/api/v1/tips?limit=500", headers=stack.ninh_khanh).get_json()["items"]
+    assert ward["total"] == len(listed)
+    assert ward["by_unit"]["ca-ninh-khanh"] == sum(t["unit_id"] == "ca-ninh-khanh" for t in listed)
+    assert ward["by_ward"]["ninh-khanh"] == sum(t["ward"] == "ninh-khanh" for t in listed)
+    assert "doi-ma-tuy" in ward["by_unit"]  # drugs in the ward, handled by the city team
     problem(stack.client.get("/api/v1/stats/tips", headers=stack.editor), 403)
     problem(stack.client.get("/api/v1/stats/tips?from=not-a-date", headers=stack.auditor), 422)
 
@@ -528,6 +637,11 @@ def test_a_sighting_links_to_the_wanted_notice_it_names(stack):
         "text": "Tôi vừa nhìn thấy đối tượng truy nã dinh van tron ở quán nước phường Thanh Bình"}))["tip_code"])
     assert tip["category"] == "wanted_sighting"
     assert tip["wanted_notice"]["post_id"] == post_id
+    # the notice's sightings, listed from the notice
+    linked = stack.client.get(f"/api/v1/tips?wanted_post_id={post_id}", headers=stack.triage).get_json()["items"]
+    assert [t["id"] for t in linked] == [tip["id"]]
+    assert stack.client.get(f"/api/v1/tips?wanted_post_id={uuid.uuid4().hex}",
+                            headers=stack.triage).get_json()["items"] == []
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -650,7 +764,11 @@ def test_openapi_documents_every_tips_endpoint_and_its_errors(stack):
                          ("/api/v1/webhooks/facebook", "get"), ("/api/v1/webhooks/facebook", "post"),
                          ("/api/v1/tips", "get"), ("/api/v1/tips/{tip_id}/reveal", "post"),
                          ("/api/v1/routing-rules", "put"), ("/api/v1/faq/{faq_id}", "patch"),
-                         ("/api/v1/stats/tips", "get"), ("/api/v1/tips/{tip_id}/triage", "post")]:
+                         ("/api/v1/stats/tips", "get"), ("/api/v1/tips/{tip_id}/triage", "post"),
+                         ("/api/v1/tips/{tip_id}/acknowledge", "post"), ("/api/v1/tips/{tip_id}/reveals", "get"),
+                         ("/api/v1/reply-templates", "get"), ("/api/v1/reply-templates", "post"),
+                         ("/api/v1/reply-templates/{template_id}", "patch"),
+                         ("/api/v1/reply-templates/{template_id}", "delete")]:
         responses = paths[path][method]["responses"]
         assert any(code.startswith("2") for code in responses), (path, method)
         assert any(code.startswith("4") for code in responses), (path, method)

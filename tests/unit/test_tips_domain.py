@@ -717,3 +717,77 @@ def test_receipts_are_one_shape_for_queued_and_stored_tips():
         "tip_code": "NB-7K3Q-9XPD-4MRT", "secret": "s3cret", "status_url": "/api/v1/public/tips/NB-7K3Q-9XPD-4MRT",
         "urgency": "high", "message": domain.citizen_ack("NB-7K3Q-9XPD-4MRT", "high"), "duplicate": False}
 
+
+
+# --- acknowledging, ward scope, reply templates -----------------------------------------------
+
+def test_acknowledging_takes_the_tip_up_and_stops_the_clock():
+    tip = make_tip("assigned", urgency="emergency", unit_id="doi-cshs",
+                   sla_due_at=domain.sla_due_at(T0, "emergency"))
+    assert domain.next_escalation(tip, at(301), UNITS_BY_ID) is not None  # would escalate unacknowledged
+    taken = domain.acknowledge(tip, TRIAGE, at(120), True)
+    assert (taken["status"], taken["acknowledged_at"]) == ("in_progress", at(120))
+    assert domain.is_acknowledged(taken) and taken["status"] not in domain.WAITING_STATUSES
+    assert taken["audit"][-1]["action"] == "acknowledge" and taken["audit"][-1]["actor"] == "o-triage"
+    assert domain.next_escalation(taken, at(10 ** 6), UNITS_BY_ID) is None
+    assert not domain.is_breached(taken, at(10 ** 6))
+    assert domain.public_status(taken)["status"]["code"] == "in_progress"  # the citizen reads "being handled"
+    # once only; never by someone outside the tip's scope or who does not handle tips
+    with pytest.raises(Conflict) as again:
+        domain.acknowledge(taken, TRIAGE, at(130), True)
+    assert "đã được tiếp nhận" in again.value.detail
+    for actor, in_scope in ((OPERATOR, False), (AUDITOR, True)):
+        with pytest.raises(Forbidden):
+            domain.acknowledge(tip, actor, at(120), in_scope)
+    with pytest.raises(Conflict):
+        domain.acknowledge(make_tip("received"), TRIAGE, at(1), True)  # triage has not run yet
+    with pytest.raises(Conflict):
+        domain.acknowledge(make_tip("closed"), TRIAGE, at(1), True)
+    assert domain.acknowledge(make_tip("triaged"), TRIAGE, at(1), True)["status"] == "in_progress"
+
+
+def test_a_ward_police_unit_sees_its_wards_tips_whoever_handles_them():
+    ward_scope = domain.ward_scope({"ca-ninh-khanh"}, UNITS)
+    assert ward_scope == {"ninh-khanh"}
+    city = {u["id"] for u in UNITS}
+    assert domain.ward_scope({"doi-cshs"}, UNITS) == set()  # a team covers no ward
+    assert domain.ward_scope(city, UNITS) == {u["ward"] for u in UNITS if u.get("kind") == "ward_police"}
+    inactive = [dict(u, active=False) if u["id"] == "ca-ninh-khanh" else u for u in UNITS]
+    assert domain.ward_scope({"ca-ninh-khanh"}, inactive) == set()
+
+    scope = {"units": {"ca-ninh-khanh"}, "wards": ward_scope}
+    assert domain.tip_in_scope(make_tip(unit_id="ca-ninh-khanh", ward=None), scope)
+    assert domain.tip_in_scope(make_tip(unit_id="doi-ma-tuy", ward="ninh-khanh"), scope)
+    assert not domain.tip_in_scope(make_tip(unit_id="doi-ma-tuy", ward="tan-thanh"), scope)
+    assert not domain.tip_in_scope(make_tip(unit_id=None, ward=None), {"units": set(), "wards": set()})
+    assert domain.tip_in_scope(make_tip(unit_id=None, ward=None), None)
+    # the city police's officers see every tip, those not routed to a unit yet too
+    assert domain.tips_scope(city, UNITS) is None
+    assert domain.tips_scope({"ca-ninh-khanh"}, UNITS) == scope
+    assert domain.tips_scope({"doi-cshs"}, UNITS) == {"units": {"doi-cshs"}, "wards": set()}
+
+
+def test_reply_templates_are_cleaned_and_offered_by_category():
+    made = domain.reply_template({"category": "fraud", "title": " Lu\u031b\u0300a đảo ",
+                                  "text": "Không chuyển tiền.\r\nGọi 113."})
+    assert made == {"category": "fraud", "title": "Lừa đảo", "text": "Không chuyển tiền.\nGọi 113."}
+    with pytest.raises(InvalidInput) as bad:
+        domain.reply_template({"category": "nothing", "title": "😀", "text": "a" * 2001})
+    assert set(bad.value.errors) == {"category", "title", "text"}
+    assert domain.reply_template({"text": "Mới"}, partial=True) == {"text": "Mới"}
+    templates = [{"id": "1", "category": "*", "title": "Đã tiếp nhận"}, {"id": "2", "category": "drugs", "title": "Ma túy"},
+                 {"id": "3", "category": "fraud", "title": "Lừa đảo b"}, {"id": "4", "category": "fraud", "title": "lừa đảo a"}]
+    assert [t["id"] for t in domain.templates_for("fraud", templates)] == ["4", "3", "1"]
+    assert [t["id"] for t in domain.templates_for("traffic", templates)] == ["1"]
+
+
+def test_the_scope_and_filters_become_one_query_where_they_can():
+    from services.tips.store import all_of, scope_filter
+    ward = scope_filter({"units": {"ca-ninh-khanh"}, "wards": {"ninh-khanh"}})
+    assert ward == {"$or": [{"unit_id": {"$in": ["ca-ninh-khanh"]}}, {"ward": {"$in": ["ninh-khanh"]}}]}
+    assert scope_filter({"units": {"doi-cshs"}, "wards": set()}) == {"unit_id": {"$in": ["doi-cshs"]}}
+    assert all_of([ward, {"urgency": "emergency"}, {"status": {"$in": ["assigned"]}}]) == dict(
+        ward, urgency="emergency", status={"$in": ["assigned"]})
+    both = [{"status": "assigned"}, {"status": {"$in": ["received", "assigned"]}}]  # the same field twice
+    assert all_of(both) == {"$and": both}
+    assert all_of([]) == {}

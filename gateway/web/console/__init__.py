@@ -178,4 +178,4 @@ def fan_out(calls):
     return {key: (None if isinstance(value, Exception) else value) for key, value in results.items()}
 
 
-from gateway.web.console import deliveries, directory, home, posts, relay, stats  # noqa: E402,F401  (the screens register their routes)
+from gateway.web.console import deliveries, directory, home, posts, relay, stats, tips  # noqa: E402,F401  (the screens register their routes)
