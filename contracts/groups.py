@@ -8,7 +8,7 @@ import re
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from contracts.permissions import ROLES
-from service_runtime.text import slugify
+from contracts.text import slugify
 
 UNIT_KINDS = ("city_police", "team", "ward_police", "partner")
 CHANNEL_TYPES = ("facebook_page", "zalo_oa_group", "zalo_group_manual", "youtube_channel", "webhook", "email")

@@ -14,6 +14,11 @@ SUMMARY_COUNTERS = ("sent", "failed", "pending", "relay_open", "cancelled", "ret
 # Counters of deliveries that are, or may yet be, on a platform. A retracted post is gone
 # everywhere only when every one of them is zero for every channel type.
 STILL_OUT_COUNTERS = ("sent", "pending", "relay_open", "take_down_pending")
+# Which counter of the summary each delivery status adds to.
+SUMMARY_COUNTER_OF = {"pending": "pending", "sending": "pending", "retry_wait": "pending", "sent": "sent",
+                      "relay_pending": "relay_open", "failed": "failed", "dead": "failed", "reauth_wait": "failed",
+                      "cancelled": "cancelled", "retract_pending": "take_down_pending", "retracted": "retracted"}
+assert set(SUMMARY_COUNTER_OF.values()) == set(SUMMARY_COUNTERS)
 
 # Events a unit may receive through a subscription (groups decides who, notify delivers).
 # Not tips.received (before triage and redaction) nor tips.reply_sent (for the tipster only);

@@ -12,7 +12,7 @@ import unicodedata
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from contracts.groups import AudienceSpec  # noqa: F401  (part of this contract too)
-from service_runtime.text import normalise
+from contracts.text import normalise
 
 KINDS = ("news", "warning", "procedure_guide", "wanted_notice", "surrender_appeal", "video")
 # Kinds whose body may be rendered from structured `wanted` fields (required for a notice).
@@ -33,6 +33,10 @@ CHANNEL_FAMILY = {
 }
 
 OUTCOMES = ("surrendered", "arrested", "withdrawn")
+WANTED_FIELDS = ("full_name", "birth_year", "hometown", "charge", "warrant_number",
+                 "warrant_date", "issuing_authority", "photo_media_id", "description")
+MEDIA_KEYS = ("media_id", "content_type", "size", "filename")
+AUDIENCE_LISTS = ("units", "channel_types", "kinds", "wards", "channels", "exclude_channels")
 
 TITLE_MAX = 300
 BODY_MAX = 63206                 # Facebook's post limit: the longest text any channel takes

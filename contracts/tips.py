@@ -28,6 +28,21 @@ CATEGORIES = ("theft_robbery", "violence", "drugs", "gambling", "fraud", "public
 CITIZEN_CATEGORIES = tuple(c for c in CATEGORIES if c != "spam")
 URGENCIES = ("emergency", "high", "normal", "low")
 STATUSES = ("received", "triaged", "assigned", "in_progress", "resolved", "closed")
+OPEN_STATUSES = ("received", "triaged", "assigned", "in_progress")
+# Reaching one of these stops the SLA clock ("acknowledged").
+ACKNOWLEDGED_STATUSES = ("in_progress", "resolved", "closed")
+# Open and not acknowledged: what the SLA clock runs on, and what the inbox calls "waiting".
+WAITING_STATUSES = tuple(s for s in OPEN_STATUSES if s not in ACKNOWLEDGED_STATUSES)
+
+# What the citizen (and the staff UI) reads: Vietnamese first, English alongside.
+STATUS_LABELS = {
+    "received": ("Đã tiếp nhận", "Received"),
+    "triaged": ("Đã phân loại", "Triaged"),
+    "assigned": ("Đã chuyển đơn vị xử lý", "Assigned to a unit"),
+    "in_progress": ("Đang xác minh, xử lý", "Being handled"),
+    "resolved": ("Đã xử lý xong", "Resolved"),
+    "closed": ("Đã đóng", "Closed"),
+}
 # Statuses an officer moves a tip to with POST /tips/{id}/status (units: use /assign).
 STAFF_TARGET_STATUSES = ("triaged", "in_progress", "resolved", "closed")
 CLOSE_REASONS = ("unfounded", "duplicate", "spam")

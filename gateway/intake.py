@@ -1,7 +1,7 @@
 """Queued intake of web tips: accepted here, stored by the tips service.
 
 The gateway validates a tip with the tips service's own rules (contracts.tips.PublicTip,
-then services.tips.domain.prepare_intake, pure code), draws its code and secret, and
+then contracts/tip_intake.prepare_intake, pure code shared with the tips service), draws its code and secret, and
 publishes `{intake_id, received_at, tip_code, secret_hash, payload}` (never the secret) to
 the durable queue contracts.tips.INTAKE_QUEUE: persistent, with publisher confirms and
 `mandatory`, so RabbitMQ either confirms it is on the queue, returns it (no queue bound),
@@ -18,7 +18,7 @@ closed, never reused: a late confirm or return would be read as the next message
 The answer cannot carry the urgency: triage (services/tips/triage/) costs about 2.5 ms of
 CPU a tip, seven times everything else this request computes (about 0.4 ms), so it runs in
 the tips service when the tip is stored. Every web receipt therefore opens with the emergency advice
-(call 113 now if it is happening), whatever the tip says (domain.citizen_ack with no urgency).
+(call 113 now if it is happening), whatever the tip says (intake_rules.citizen_ack with no urgency).
 """
 import logging
 import os
@@ -32,7 +32,7 @@ from contracts.tips import INTAKE_QUEUE
 from gateway.rpc import BROKEN, ServiceUnavailable
 from service_runtime import logs
 from service_runtime.storage import utcnow
-from services.tips import domain
+from contracts import tip_intake as intake_rules
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,9 @@ def queue_tip(data, payload, publisher):
     Raises InvalidInput (422: nothing queued) or ServiceUnavailable (503: nothing queued).
     """
     now = utcnow()
-    domain.prepare_intake(dict(data, channel="web"), now)  # the service's own rules, before anything is queued
-    tip_code, secret = domain.new_tip_code(), domain.new_secret()
+    intake_rules.prepare_intake(dict(data, channel="web"), now)  # the service's own rules, before anything is queued
+    tip_code, secret = intake_rules.new_tip_code(), intake_rules.new_secret()
     intake_id = uuid.uuid4().hex
     publisher.publish({"intake_id": intake_id, "received_at": now.isoformat(), "tip_code": tip_code,
-                       "secret_hash": domain.hash_secret(secret), "payload": payload}, intake_id)
-    return domain.receipt(tip_code, secret, None)  # not triaged yet
+                       "secret_hash": intake_rules.hash_secret(secret), "payload": payload}, intake_id)
+    return intake_rules.receipt(tip_code, secret, None)  # not triaged yet

@@ -8,7 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from contracts.groups import CHANNEL_TYPES, UNIT_KINDS  # noqa: F401
 from contracts.permissions import Actor
 from contracts.rpc import Forbidden, InvalidInput
-from service_runtime.text import slugify  # noqa: F401  (unit and officer ids)
+from contracts.text import slugify  # noqa: F401  (unit and officer ids)
 
 # Where a subscription may deliver: channels that can carry an event to a unit.
 SUBSCRIPTION_TARGET_TYPES = ("webhook", "email", "zalo_oa_group", "zalo_group_manual")

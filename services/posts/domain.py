@@ -19,13 +19,14 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from contracts.posts import (  # noqa: F401  (the vocabulary is part of the contract)
-    BODY_MAX, CHANNEL_FAMILY, CHANNEL_TYPES, FACEBOOK_MAX, KINDS, OUTCOMES, STATUSES, TITLE_MAX, WANTED_KINDS,
+    AUDIENCE_LISTS, BODY_MAX, CHANNEL_FAMILY, CHANNEL_TYPES, FACEBOOK_MAX, KINDS, MEDIA_KEYS, OUTCOMES, STATUSES,
+    TITLE_MAX, WANTED_FIELDS, WANTED_KINDS,
     YOUTUBE_DESCRIPTION_MAX_BYTES, YOUTUBE_TITLE_MAX, ZALO_MAX, clean_text, text_problem,
 )
 from contracts.notify import STILL_OUT_COUNTERS, SUMMARY_COUNTERS
 from contracts.permissions import Actor, refusal
 from contracts.rpc import Conflict, Forbidden, InvalidInput
-from service_runtime.text import normalise, search_tokens
+from contracts.text import normalise, search_tokens
 
 # --- vocabulary ----------------------------------------------------------------------
 
@@ -216,8 +217,6 @@ def allowed_actions(post, actor):
 
 # --- wanted-person notices -------------------------------------------------------------
 
-WANTED_FIELDS = ("full_name", "birth_year", "hometown", "charge", "warrant_number",
-                 "warrant_date", "issuing_authority", "photo_media_id", "description")
 # What a wanted notice cannot go out without (a surrender appeal needs only the name).
 WANTED_NOTICE_REQUIRED = ("full_name", "birth_year", "hometown", "charge", "warrant_number",
                           "warrant_date", "issuing_authority")
@@ -324,8 +323,6 @@ def render_wanted_body(kind, wanted):
 # --- content: create and edit ----------------------------------------------------------
 
 EDITABLE = ("title", "body", "media", "audience", "channel_overrides", "wanted")
-MEDIA_KEYS = ("media_id", "content_type", "size", "filename")
-AUDIENCE_LISTS = ("units", "channel_types", "kinds", "wards", "channels", "exclude_channels")
 
 
 def clean_media(media):
@@ -740,6 +737,26 @@ def channel_preview(post, channel_type):
             "kept": kept_characters(text, limit, unit) if limit is not None else len(text),
             "over": limit is not None and size > limit,
             "title_limit": title_limit, "title_over": title_limit is not None and len(rendered["title"]) > title_limit}
+
+
+def preview(kind, content, channel_types, now):
+    """What unsaved (or saved) content would look like on each of `channel_types`: {post (the
+    post-shaped content, a wanted notice's body rendered from its fields as saving would),
+    previews: [channel_preview], wanted_problem: {detail, errors} saying why the wanted fields
+    cannot make a body yet, or None}."""
+    body, wanted_problem = content.get("body") or "", None
+    if content.get("wanted"):
+        try:
+            body = render_wanted_body(kind, clean_wanted(kind, content["wanted"], now))
+        except InvalidInput as exc:
+            body, wanted_problem = "", {"detail": exc.detail, "errors": exc.errors}
+    elif kind == "wanted_notice":
+        wanted_problem = {"detail": "Điền thông tin đối tượng để tạo nội dung / fill in the wanted fields", "errors": {}}
+    post = {"kind": kind, "title": (content.get("title") or "").strip(), "body": body.rstrip(),
+            "channel_overrides": {t: (v or "").rstrip() for t, v in (content.get("channel_overrides") or {}).items()},
+            "media": content.get("media") or []}
+    return {"post": post, "previews": [channel_preview(post, t) for t in channel_types],
+            "wanted_problem": wanted_problem}
 
 
 def channel_problems(post, audience_summary):

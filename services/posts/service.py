@@ -81,6 +81,15 @@ class PostsService(ServiceBase):
         return history if since_version is None else domain.history_since(history, since_version)
 
     @rpc
+    def preview(self, kind, content, channel_types):
+        """What content (saved or not) would look like per channel type: the editor's live counts and
+        the board's previews. Pure rules; nothing is read or stored."""
+        if kind not in domain.KINDS:
+            raise InvalidInput("Loại bài viết không hợp lệ / invalid kind", {"kind": list(domain.KINDS)})
+        return domain.preview(kind, content or {}, [t for t in channel_types if t in domain.CHANNEL_TYPES],
+                              utcnow())
+
+    @rpc
     def check_channels(self, post_id):
         """Whether the post's audience can take it, asked before approving: {audience_count,
         audience_by_type, problems: [{channel_type, code, reason}], exclude_channels: [ids]}."""

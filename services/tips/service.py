@@ -29,9 +29,10 @@ from service_runtime import logs
 from service_runtime.config import env
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
 from service_runtime.storage import StoreProvider, utcnow
-from service_runtime.text import fold_for_search, search_tokens
+from contracts.text import fold_for_search, search_tokens
 from service_runtime.validation import load
-from services.tips import domain, photos, schemas
+from contracts import photos
+from services.tips import domain, schemas
 from services.tips.store import (CodeTaken, DuplicateIntake, StaleTip, TipsStore, all_of, new_tip_id,
                                  scope_filter)
 from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
@@ -139,7 +140,7 @@ class TriageModelProvider(DependencyProvider):
 def jsonable(value):
     """Datetimes as ISO 8601 strings, recursively: JSON-native across RPC and HTTP."""
     if hasattr(value, "isoformat"):
-        return domain._as_datetime(value).isoformat()
+        return domain.as_utc(value).isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -415,7 +416,7 @@ class TipsService(ServiceBase):
             event = ("tips.escalated", {
                 "tip_id": tip["id"], "tip_code": tip["tip_code"], "from_unit_id": previous,
                 "to_unit_id": escalation["to_unit"], "level": level, "urgency": tip.get("urgency"),
-                "due_at": jsonable(domain._as_datetime(tip["received_at"]) + timedelta(seconds=level * window)),
+                "due_at": jsonable(domain.as_utc(tip["received_at"]) + timedelta(seconds=level * window)),
                 **where(tip)})
             try:
                 self.store.save_tips([(tip, escalated)], [event], extra_filter={"escalation_level": level - 1})

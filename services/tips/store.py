@@ -32,7 +32,7 @@ from contracts.rpc import Conflict, NotFound
 from service_runtime.config import env
 from service_runtime.pagination import page
 from service_runtime.storage import Store, utcnow
-from service_runtime.text import search_tokens
+from contracts.text import search_tokens
 from services.tips import domain
 from services.tips.faq import FaqIndex, labelled_faq_queries
 
@@ -137,7 +137,7 @@ class TipsStore(Store):
             return None
         window = self.sla.get(tip.get("urgency") or "normal", self.sla["normal"])
         level = len(tip.get("escalations") or []) + 1
-        return domain._as_datetime(tip["received_at"]) + timedelta(seconds=level * window)
+        return domain.as_utc(tip["received_at"]) + timedelta(seconds=level * window)
 
     def _document(self, tip, version):
         doc = {k: v for k, v in tip.items() if k != "id"}

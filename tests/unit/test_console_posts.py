@@ -42,15 +42,6 @@ def test_a_wanted_notice_sends_its_fields_and_no_body():
     assert appeal["body"] == "Gia đình động viên..." and appeal["wanted"] is None
 
 
-def test_the_editor_preview_renders_a_wanted_body_as_saving_would():
-    wanted = {"full_name": "Trần Văn Hùng", "birth_year": 1988, "hometown": "Ninh Bình", "charge": "Cướp giật",
-              "warrant_number": "15/QĐ", "warrant_date": "2026-10-01", "issuing_authority": "Cơ quan CSĐT"}
-    preview, problem = posts.preview_post("wanted_notice", {"title": " Truy nã ", "wanted": wanted})
-    assert problem is None and preview["title"] == "Truy nã" and preview["body"].startswith("THÔNG BÁO TRUY NÃ")
-    missing, problem = posts.preview_post("wanted_notice", {"title": "T", "wanted": {"full_name": "A"}})
-    assert missing["body"] == "" and "wanted.charge" in problem.errors
-
-
 def test_a_datetime_local_value_is_vietnam_time():
     assert posts.vn_datetime("2026-11-01T08:30") == "2026-11-01T08:30:00+07:00"
     with pytest.raises(InvalidInput):

@@ -108,7 +108,7 @@ def test_csv_opens_in_excel_with_vietnamese_intact(request_context):
     assert headers["Content-Disposition"] == 'attachment; filename="binh-yen_thoi-gian_2026-03-01_2026-03-12.csv"'
     assert body.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads UTF-8
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0] == ["Khâu", "Số tin", "Trung vị (p50) (giây)", "90% số tin trong vòng (p90) (giây)"]
+    assert rows[0] == ["Khâu", "Số tin", "Trung vị (p50) (giây)", "9/10 số tin trong vòng (p90) (giây)"]
     assert rows[2] == ["Tiếp nhận xử lý", "2", "1800", "5400"]  # whole seconds
     assert rows[3] == ["Xử lý xong", "0", "", ""]
 

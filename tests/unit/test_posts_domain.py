@@ -9,7 +9,7 @@ import pytest
 
 from contracts.permissions import ROLES, roles_holding
 from contracts.rpc import Conflict, Forbidden, InvalidInput
-from service_runtime.text import search_tokens
+from contracts.text import search_tokens
 from service_runtime.validation import load
 from services.posts import domain, schemas
 from services.posts.domain import (
@@ -719,3 +719,14 @@ def test_times_are_stored_in_utc():
     post = submit(news(), EDITOR, local_now)
     assert post["history"][-1]["at"].utcoffset() == timedelta(0) and post["history"][-1]["at"] == NOW
     assert post["updated_at"].utcoffset() == timedelta(0)
+
+
+def test_the_editor_preview_renders_a_wanted_body_as_saving_would():
+    wanted = {"full_name": "Trần Văn Hùng", "birth_year": 1988, "hometown": "Ninh Bình", "charge": "Cướp giật",
+              "warrant_number": "15/QĐ", "warrant_date": "2026-10-01", "issuing_authority": "Cơ quan CSĐT"}
+    shown = domain.preview("wanted_notice", {"title": " Truy nã ", "wanted": wanted}, ["zalo_oa_group"], NOW)
+    assert shown["wanted_problem"] is None and shown["post"]["title"] == "Truy nã"
+    assert shown["post"]["body"].startswith("THÔNG BÁO TRUY NÃ")
+    assert shown["previews"][0]["channel_type"] == "zalo_oa_group" and not shown["previews"][0]["over"]
+    missing = domain.preview("wanted_notice", {"title": "T", "wanted": {"full_name": "A"}}, [], NOW)
+    assert missing["post"]["body"] == "" and "wanted.charge" in missing["wanted_problem"]["errors"]

@@ -1,4 +1,4 @@
-"""Tipsters' photos (services/tips/photos.py): a JPEG with GPS tags comes out without them (nor
+"""Tipsters' photos (contracts/photos.py): a JPEG with GPS tags comes out without them (nor
 any other EXIF, nor a comment), upright as the phone showed it; what is not an image is refused
 whatever its name says."""
 from io import BytesIO
@@ -6,7 +6,7 @@ from io import BytesIO
 import pytest
 from PIL import ExifTags, Image
 
-from services.tips.photos import PhotoRefused, clean_photo, is_clean
+from contracts.photos import PhotoRefused, clean_photo, is_clean
 
 
 def phone_photo(kind="JPEG", size=(64, 48)):
@@ -57,6 +57,6 @@ def test_a_huge_photo_is_scaled_down_and_a_bomb_is_refused_before_decoding(monke
     big, ctype = clean_photo(phone_photo("JPEG", size=(5000, 300)))
     with Image.open(BytesIO(big)) as img:
         assert max(img.size) <= 4096
-    monkeypatch.setattr("services.tips.photos.MAX_PIXELS", 1000)
+    monkeypatch.setattr("contracts.photos.MAX_PIXELS", 1000)
     with pytest.raises(PhotoRefused, match="50 megapixel"):
         clean_photo(phone_photo("PNG", size=(40, 40)))

@@ -15,7 +15,7 @@ from contracts.notify import DELIVERY_STATUSES, SUMMARY_COUNTERS
 from gateway.rpc import call
 from gateway.web.console import bp, is_htmx, page
 from gateway.web.console.posts import gather
-from services.notify.domain import SUMMARY_COUNTER_OF
+from contracts.notify import SUMMARY_COUNTER_OF
 
 PAGE_SIZE = 50
 RETRYABLE = ("failed", "dead", "reauth_wait")

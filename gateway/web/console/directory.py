@@ -21,7 +21,7 @@ from gateway.rpc import call
 from gateway.web.console import bp, page, render_error
 from gateway.web.console import vocabulary as names
 from gateway.web.console.stats import csv_download
-from service_runtime.text import fold_for_search
+from contracts.text import fold_for_search
 
 # The screens of the directory, as tabs: (endpoint, label, permission).
 TABS = (

@@ -22,13 +22,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from contracts.groups import CHANNEL_TYPES as DIRECTORY_CHANNEL_TYPES
-from contracts.posts import CHANNEL_TYPES, KINDS, OUTCOMES, STATUSES, TITLE_MAX, WANTED_KINDS
+from contracts.posts import (AUDIENCE_LISTS, CHANNEL_TYPES, KINDS, MEDIA_KEYS, OUTCOMES, STATUSES, TITLE_MAX,
+                             WANTED_FIELDS, WANTED_KINDS)
 from contracts.rpc import Conflict, InvalidInput
 from gateway.api.media import MEDIA_MAX_BYTES
 from gateway.rpc import call
 from gateway.web import VN_TZ
 from gateway.web.console import bp, is_htmx, page
-from services.posts import domain
 
 PAGE_SIZE = 25
 AUDIENCE_SHOWN = 30          # channels listed under the live audience count
@@ -150,10 +150,11 @@ def preview_groups(post, by_type):
     """One preview per distinct text of a channel family: the two Zalo group types usually show
     the same message once, with both counts."""
     groups = {}
-    for channel_type in sorted(by_type, key=lambda t: CHANNEL_TYPES.index(t) if t in CHANNEL_TYPES else 99):
-        if not by_type[channel_type]:
-            continue
-        preview = domain.channel_preview(post, channel_type)
+    types = [t for t in sorted(by_type, key=lambda t: CHANNEL_TYPES.index(t) if t in CHANNEL_TYPES else 99)
+             if by_type[t]]
+    saved = {key: post.get(key) for key in ("title", "body", "channel_overrides", "media")}
+    _post, previews, _problem = preview_post(post["kind"], saved, types) if types else (None, [], None)
+    for channel_type, preview in zip(types, previews):
         key = (preview["family"], preview["text"], preview["title"])
         group = groups.setdefault(key, dict(preview, types=[]))
         group["types"].append((channel_type, by_type[channel_type]))
@@ -299,7 +300,7 @@ def exclude_unfit_channels(post_id):
 
 def audience_from(form):
     audience = {"include_descendants": form.get("include_descendants") == "1"}
-    for key in domain.AUDIENCE_LISTS:
+    for key in AUDIENCE_LISTS:
         values = [v for v in dict.fromkeys(form.getlist(key)) if v]
         if values:
             audience[key] = values
@@ -311,7 +312,7 @@ def same_order(new, old):
     if not old:
         return new
     kept = dict(new)
-    for key in domain.AUDIENCE_LISTS:
+    for key in AUDIENCE_LISTS:
         if key in new and key in old and set(new[key]) == set(old[key]):
             kept[key] = old[key]
     return kept
@@ -319,7 +320,7 @@ def same_order(new, old):
 
 def wanted_from(form):
     wanted = {}
-    for key in domain.WANTED_FIELDS:
+    for key in WANTED_FIELDS:
         value = form.get(f"w_{key}", "").strip()
         if value:
             wanted[key] = int(value) if key == "birth_year" and value.isdigit() else value
@@ -336,7 +337,7 @@ def media_from(form):
         except ValueError:
             continue
         if isinstance(item, dict) and item.get("media_id") and item["media_id"] not in removed:
-            media.append({k: item.get(k) for k in domain.MEDIA_KEYS})
+            media.append({k: item.get(k) for k in MEDIA_KEYS})
     return media
 
 
@@ -355,21 +356,11 @@ def content_from(form, kind):
     return content
 
 
-def preview_post(kind, content):
-    """A post-shaped dict of unsaved content, for the domain's per-channel rendering: a wanted
-    notice's body is rendered from its fields, as saving would."""
-    body, wanted_problem = content.get("body", ""), None
-    if content.get("wanted"):
-        try:
-            body = domain.render_wanted_body(kind, domain.clean_wanted(kind, content["wanted"], datetime.now(VN_TZ)))
-        except InvalidInput as exc:
-            body, wanted_problem = "", exc
-    elif kind == "wanted_notice":
-        wanted_problem = InvalidInput("Điền thông tin đối tượng để tạo nội dung / fill in the wanted fields")
-    post = {"kind": kind, "title": content.get("title", "").strip(), "body": (body or "").rstrip(),
-            "channel_overrides": {t: v.rstrip() for t, v in content.get("channel_overrides", {}).items()},
-            "media": content.get("media", [])}
-    return post, wanted_problem
+def preview_post(kind, content, channel_types=()):
+    """(post-shaped content, per-channel previews, the wanted fields' problem or None), as the
+    posts service renders them (a wanted notice's body made from its fields, as saving would)."""
+    found = call("posts", "preview", kind, content, list(channel_types))
+    return found["post"], found["previews"], found["wanted_problem"]
 
 
 def upload_from(files):
@@ -421,14 +412,13 @@ def render_editor(kind, content, post=None, status=200, errors=None, conflict=No
     reference = editor_reference()
     if base is None:
         base = base_from(request.form) if request.method == "POST" else (content_of(post) if post else None)
-    preview, wanted_problem = preview_post(kind, content)
-    counts = [domain.channel_preview(preview, t) for t in OVERRIDE_TYPES]
+    preview, counts, wanted_problem = preview_post(kind, content, OVERRIDE_TYPES)
     return render_template(
         "console/post_editor.html", kind=kind, content=content, post=post, errors=flat_errors(errors),
         error_detail=errors and errors.get("_detail"), conflict=conflict, counts=counts, preview=preview,
         wanted_problem=wanted_problem, audience=audience_view(content["audience"]), picked=picked,
         override_types=OVERRIDE_TYPES, kinds=KINDS, wanted_kinds=WANTED_KINDS, title_max=TITLE_MAX,
-        directory_types=DIRECTORY_CHANNEL_TYPES, wanted_fields=domain.WANTED_FIELDS, upload_error=upload_error,
+        directory_types=DIRECTORY_CHANNEL_TYPES, wanted_fields=WANTED_FIELDS, upload_error=upload_error,
         images=[m for m in content["media"] if str(m.get("content_type", "")).startswith("image/")], edit_fields=edit_fields,
         base=base,
         **reference), status
@@ -464,7 +454,7 @@ def new_post():
     except InvalidInput as exc:
         return render_editor(kind, content, status=422, upload_error=exc)
     if uploaded:
-        content["media"].append({k: uploaded[k] for k in domain.MEDIA_KEYS})
+        content["media"].append({k: uploaded[k] for k in MEDIA_KEYS})
     payload = dict(content, kind=kind)
     if g.officer.is_admin and request.form.get("unit"):
         payload["unit"] = request.form["unit"]
@@ -598,7 +588,7 @@ def edit_post(post_id):
     except InvalidInput as exc:
         return render_editor(kind, content, post=shown, status=422, upload_error=exc)
     if uploaded:
-        content["media"].append({k: uploaded[k] for k in domain.MEDIA_KEYS})
+        content["media"].append({k: uploaded[k] for k in MEDIA_KEYS})
     try:
         saved = call("posts", "edit_post", g.officer, post_id, content, seen)
         if request.form.get("intent") == "submit" and "submit" in saved.get("allowed_actions", []):
@@ -634,5 +624,5 @@ def channel_picker():
 @page("posts.write")
 def wanted_preview():
     kind = request.form.get("kind") if request.form.get("kind") in WANTED_KINDS else "wanted_notice"
-    preview, problem = preview_post(kind, content_from(request.form, kind))
+    preview, _counts, problem = preview_post(kind, content_from(request.form, kind))
     return render_template("console/_wanted_body.html", preview=preview, wanted_problem=problem)

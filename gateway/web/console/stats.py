@@ -122,7 +122,7 @@ def tip_tables(tips, units_by_id, wards):
               chart("line", [date.fromisoformat(w).strftime("%d/%m") for w, _n in weeks], [(count, [n for _w, n in weeks])])),
         table("thoi-gian-xu-ly-tin-bao", _("Thời gian xử lý tin báo"),
               [(_("Khâu"), "text"), (_("Số tin"), "count"), (_("Trung vị (p50)"), "seconds"),
-               (_("90% số tin trong vòng (p90)"), "seconds")],
+               (_("9/10 số tin trong vòng (p90)"), "seconds")],
               [[label, figures["count"], figures["p50"], figures["p90"]] for label, figures in stages],
               time_chart(stages),
               note=_("Tính từ lúc nhận tin đến khi tin được phân loại, được cán bộ tiếp nhận xử lý (mốc dừng "

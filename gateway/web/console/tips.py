@@ -19,7 +19,7 @@ from contracts.tips import ANY, CATEGORIES, CLOSE_REASONS, SOURCES, STATUSES, UR
 from gateway.rpc import call
 from gateway.web import VN_TZ
 from gateway.web.console import bp, fan_out, is_htmx, page
-from services.tips.domain import STATUS_LABELS, WAITING_STATUSES
+from contracts.tips import STATUS_LABELS, WAITING_STATUSES
 
 PAGE_SIZE = 30
 PINNED_MAX = 50

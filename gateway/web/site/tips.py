@@ -2,7 +2,7 @@
 
 A web tip takes the JSON API's path: the tips service's own schema and rules, a code and a
 secret drawn here, the durable intake queue (gateway/intake.py). A photo is re-encoded
-without its metadata (services/tips/photos.py) and stored by the tips service before the tip
+without its metadata (contracts/photos.py) and stored by the tips service before the tip
 is queued. The secret never goes into a URL: after a POST the code and secret ride in a
 short-lived cookie, encrypted and signed (HttpOnly, SameSite=Strict), which the receipt and the
 status pages read and "Thoát" deletes. Sending and reading a status spend separate rate-limit
@@ -28,9 +28,9 @@ from gateway.limits import READ, SEND, RateLimited, check
 from gateway.rpc import ServiceUnavailable, call
 from gateway.web.site import bp, first_half
 from service_runtime.storage import utcnow
-from service_runtime.text import normalise
-from services.tips import domain
-from services.tips.photos import EXTENSIONS, PhotoRefused, clean_photo
+from contracts.text import normalise
+from contracts import tip_intake as intake_rules
+from contracts.photos import EXTENSIONS, PhotoRefused, clean_photo
 
 COOKIE = "binhyen_tip"
 COOKIE_SECONDS = 15 * 60
@@ -163,7 +163,7 @@ def tip_send():
     payload = payload_from_form(form, ward_names)
     try:
         data = PublicTip().load(payload)
-        domain.prepare_intake(dict(data, channel="web"), utcnow())  # the text is sound before a photo is stored
+        intake_rules.prepare_intake(dict(data, channel="web"), utcnow())  # the text is sound before a photo is stored
         photo = stored_photo(request.files.get("photo"))
         if photo:
             payload["attachments"] = data["attachments"] = [photo]
@@ -215,13 +215,13 @@ def tip_sent():
 def tip_save_code():
     """The code and secret as a small text file to keep (what the receipt page shows)."""
     code, secret = request.form.get("code", ""), request.form.get("secret", "")
-    if not domain.parse_tip_code(code) or not SECRET_RE.match(secret):
+    if not intake_rules.parse_tip_code(code) or not SECRET_RE.match(secret):
         return render_template("site/error.html", status=400, message="Không có mã để lưu."), 400
-    text = render_template("site/tip_code.txt", code=domain.parse_tip_code(code), secret=secret,
+    text = render_template("site/tip_code.txt", code=intake_rules.parse_tip_code(code), secret=secret,
                            lookup_url=url_for("site.tip_lookup", _external=True))
     response = make_response(text.replace("\n", "\r\n"))
     response.mimetype = "text/plain"
-    response.headers["Content-Disposition"] = f'attachment; filename="tin-bao-{domain.parse_tip_code(code)}.txt"'
+    response.headers["Content-Disposition"] = f'attachment; filename="tin-bao-{intake_rules.parse_tip_code(code)}.txt"'
     return response
 
 

@@ -10,7 +10,7 @@
 
 Pure domain code, no I/O beyond reading the lexicon files once at import.
 """
-from service_runtime.text import fold_for_search, normalise, search_tokens, strip_diacritics  # noqa: F401
+from contracts.text import fold_for_search, normalise, search_tokens, strip_diacritics  # noqa: F401
 from services.tips.triage.categories import CATEGORIES, CATEGORY_PRIORITY  # noqa: F401
 from services.tips.triage.decision import TriageResult, triage  # noqa: F401
 from services.tips.triage.duplicates import near_duplicates  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from service_runtime.text import normalise
+from contracts.text import normalise
 
 PHONE_PLACEHOLDER = "[số điện thoại]"
 CITIZEN_ID_PLACEHOLDER = "[số CCCD]"

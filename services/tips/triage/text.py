@@ -11,7 +11,7 @@ import functools
 import re
 from typing import Iterable, Sequence
 
-from service_runtime.text import normalise, strip_diacritics
+from contracts.text import normalise, strip_diacritics
 from services.tips.triage.lexicons import CATEGORY, TEXT
 
 # Chat abbreviations, one folded token -> expansion. Only unambiguous ones: "a" is
