@@ -8,20 +8,12 @@ import math
 import re
 import secrets
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from contracts.rpc import InvalidInput
+from contracts.times import as_utc
 from contracts.tips import (ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES, ATTACHMENTS_MAX, CATEGORIES, SOURCES,  # noqa: F401
                             TEXT_MAX)
-
-
-def as_utc(value):
-    """Aware UTC datetime from a datetime or ISO string; naive means UTC (MongoDB)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value
 
 
 # ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ event announcing it are committed in one transaction (the outbox).
 """
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pymongo
 from nameko.extensions import DependencyProvider
@@ -14,6 +14,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from contracts.events import make_event
+from contracts.times import utcnow  # noqa: F401  (services take the clock from here)
 from service_runtime import failpoints, logs
 from service_runtime.outbox import OutboxRelay
 
@@ -21,10 +22,6 @@ logger = logging.getLogger(__name__)
 
 # How long a claim on an event by one consumer worker blocks another from taking it.
 EVENT_CLAIM_SECONDS = 60
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def mongo_client(uri, **kwargs):

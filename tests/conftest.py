@@ -4,9 +4,7 @@ same suite runs against MongoDB 7)."""
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -21,17 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Services started by the tests (in-process or as their own processes) seal tipster
 # identities with this key, as a deployment's would with its own.
 from services.tips.vault import generate_key  # noqa: E402
+from bench.stack import free_port  # noqa: E402,F401  (tests import it from here)
 from tests.support import EMITTED, check_emitted_events, environment  # noqa: E402
 
 os.environ.setdefault("TIPS_VAULT_KEY", generate_key())
 TEST_VHOST_PREFIX = "binhyen-test-"
 JWT_SECRET = "test-secret-" + "x" * 32
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _rabbitmqctl(*args, check=True):

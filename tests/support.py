@@ -21,6 +21,13 @@ def spawn_service(name, config, extra_env=None, log_path=None):
                             stdout=out, stderr=subprocess.STDOUT)
 
 
+def problem(response, *statuses):
+    """The application/problem+json body of a refusal with one of these statuses."""
+    assert response.status_code in statuses, (response.status_code, response.get_data(as_text=True)[:800])
+    assert response.content_type == "application/problem+json", response.content_type
+    return response.get_json()
+
+
 def wait_for(predicate, timeout=20.0, interval=0.1, message="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.stack import port_open
 from services.tips.vault import generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +42,6 @@ DEMO_OFFICERS = (
 
 def say(msg):
     print(f"\033[1m[make run]\033[0m {msg}", flush=True)
-
-
-def port_open(host, port):
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
 
 
 def local_env():
@@ -92,7 +86,7 @@ def local_env():
 def ensure_rabbitmq(amqp_uri):
     parts = urlsplit(amqp_uri)
     host, port = parts.hostname or "127.0.0.1", parts.port or 5672
-    if port_open(host, port):
+    if port_open(port, host):
         return
     server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server"
                                                  if Path("/usr/sbin/rabbitmq-server").exists() else None)
@@ -110,7 +104,7 @@ def ensure_mongodb(env):
     if env.get("MONGODB_URI"):
         return env["MONGODB_URI"], None
     uri = f"mongodb://127.0.0.1:{LOCAL_MONGO_PORT}/?directConnection=true"
-    if port_open("127.0.0.1", LOCAL_MONGO_PORT):
+    if port_open(LOCAL_MONGO_PORT):
         say(f"reusing the MongoDB-wire server already on port {LOCAL_MONGO_PORT}")
         return uri, None
     say("starting SecantusDB (data in .data/mongo)")
@@ -119,7 +113,7 @@ def ensure_mongodb(env):
                              str(LOCAL_MONGO_PORT), "--storage-path", str(DATA / "mongo"),
                              "--log-level", "WARNING"], stdout=log, stderr=log)
     deadline = time.monotonic() + 60
-    while not port_open("127.0.0.1", LOCAL_MONGO_PORT):
+    while not port_open(LOCAL_MONGO_PORT):
         if proc.poll() is not None or time.monotonic() > deadline:
             sys.exit("SecantusDB did not start: see .data/secantusdb.log")
         time.sleep(0.3)
@@ -146,7 +140,7 @@ def main():
     env["PYTHONPATH"] = str(ROOT)
     port = int(env["GATEWAY_PORT"])
     url = f"http://127.0.0.1:{port}"
-    if port_open("127.0.0.1", port):
+    if port_open(port):
         sys.exit(f"Port {port} is taken (another `make run`?). Stop it or set GATEWAY_PORT.")
 
     ensure_rabbitmq(env["AMQP_URI"])

@@ -15,10 +15,8 @@ from service_runtime.entrypoints import ServiceBase, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load, nfc_strings
 from services.groups import domain, schemas
-from services.groups.store import GroupsStore, channel_view, subscription_view, unit_view
+from services.groups.store import CHANNEL_FIELDS, GroupsStore, channel_view, subscription_view, unit_view
 
-CSV_COLUMNS = ("name", "type", "unit_id", "kind", "ward", "external_id", "delivery", "relay_officer_id",
-               "followers", "status", "credentials_ref")
 MAX_IMPORT_ROWS = 5000
 PREVIEW_CAP = 200
 
@@ -332,7 +330,7 @@ def parse_rows(body, content_type):
     if content_type.startswith("text/csv"):
         reader = csv.DictReader(io.StringIO(body))
         missing = {"name", "type", "unit_id", "external_id"} - set(reader.fieldnames or ())
-        unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
+        unknown = set(reader.fieldnames or ()) - set(CHANNEL_FIELDS)
         if missing or unknown:
             raise InvalidInput("Dòng tiêu đề CSV không đúng / bad CSV header",
                                {"_header": [f"missing: {sorted(missing)}" if missing else f"unknown: {sorted(unknown)}"]})

@@ -18,7 +18,8 @@ from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
 from services.notify import domain
 from services.notify.engine import DeliveryEngine
-from services.notify.store import NotifyStore, delivery_view, iso, relay_task_view
+from contracts.times import iso
+from services.notify.store import NotifyStore, delivery_view, relay_task_view
 
 logger = logging.getLogger(__name__)
 

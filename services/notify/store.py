@@ -19,16 +19,13 @@ from contracts.events import make_event
 from contracts.rpc import Conflict, NotFound
 from service_runtime import logs
 from service_runtime.pagination import page
+from contracts.times import iso
 from service_runtime.storage import Store, utcnow
 from services.notify import domain
 
 CLAIMABLE = ("pending", "retry_wait")
 CHANNEL_FIELDS = ("id", "name", "type", "unit_id", "kind", "ward", "delivery", "external_id", "relay_officer_id",
                   "credentials_ref")
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def new_id():

@@ -16,7 +16,8 @@ from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
 from services.posts import domain, schemas
-from services.posts.store import PostsStore, iso, new_post_id
+from contracts.times import iso
+from services.posts.store import PostsStore, new_post_id
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Posts: MongoDB access (database `<prefix>posts`), media in GridFS."""
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import gridfs
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts.rpc import Conflict, NotFound
 from service_runtime.pagination import decode_cursor, encode_cursor, page
+from contracts.times import iso
 from service_runtime.storage import Store, utcnow
 from services.posts import domain
 
@@ -30,10 +31,6 @@ def to_post(doc):
     post["id"] = post.pop("_id")
     post.pop("search_tokens", None)
     return post
-
-
-def iso(value):
-    return value.astimezone(timezone.utc).isoformat() if value is not None else None
 
 
 class PostsStore(Store):

@@ -33,8 +33,9 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from contracts.permissions import Actor
+from contracts.times import as_utc, iso  # noqa: F401  (the service and store use domain.as_utc)
 from contracts.tip_intake import (  # noqa: F401  (the intake contract: the tips service applies it too)
-    CITIZEN_CATEGORIES, HOTLINES, INTAKE_FIELDS, STATUS_PATH, VN_TZ, as_utc, citizen_ack, clean_body, clean_text, has_words,
+    CITIZEN_CATEGORIES, HOTLINES, INTAKE_FIELDS, STATUS_PATH, VN_TZ, citizen_ack, clean_body, clean_text, has_words,
     hash_secret, new_secret, new_tip_code, parse_tip_code, prepare_intake, receipt, same_code, verify_secret)
 from contracts.rpc import Conflict, Forbidden, InvalidInput
 # The vocabulary and limits are part of the contract (the gateway validates with them too).
@@ -577,10 +578,6 @@ def add_note(tip, text, actor, now, in_scope):
     return out
 
 
-def _iso(value):
-    return as_utc(value).isoformat() if value is not None else None
-
-
 def public_status(tip):
     """What the tipster sees with code + secret: status and the thread, nothing else.
 
@@ -590,9 +587,9 @@ def public_status(tip):
     return {
         "tip_code": tip["tip_code"],
         "status": status_label(tip["status"]),
-        "received_at": _iso(tip["received_at"]),
+        "received_at": iso(tip["received_at"]),
         "public_messages": [
-            {"at": _iso(m["at"]), "from": m["from"], "text": redact(m["text"])}
+            {"at": iso(m["at"]), "from": m["from"], "text": redact(m["text"])}
             for m in tip.get("messages", ()) if m.get("from") in ("police", "citizen")
         ],
         "answers": faq_answers(tip),

@@ -50,6 +50,17 @@ FAQ_SUGGESTIONS = 3
 SAVE_ATTEMPTS = 3
 
 
+def on_fresh_data(save, conflict=None):
+    """save() reads the tip, applies the domain rules and writes it only if nobody changed it
+    meanwhile (StaleTip otherwise): run it again on fresh data, up to SAVE_ATTEMPTS times."""
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            return save()
+        except StaleTip:
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise conflict or Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+
+
 # --- dependencies --------------------------------------------------------------------------------
 
 class VaultProvider(DependencyProvider):
@@ -515,15 +526,11 @@ class TipsService(ServiceBase):
     def _change(self, actor, tip_id, change):
         """Apply change(tip, in_scope, now) -> (new tip, events[, audit]) and save it; a
         concurrent change is retried on fresh data (domain rules run again)."""
-        for attempt in range(SAVE_ATTEMPTS):
+        def save():
             tip, in_scope = self._readable_tip(actor, tip_id)
             updated, events, *audit = change(tip, in_scope, utcnow())
-            try:
-                saved = self.store.save_tips([(tip, updated)], events, audit=audit[0] if audit else None)
-                return staff_view(saved[0])
-            except StaleTip:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+            return staff_view(self.store.save_tips([(tip, updated)], events, audit=audit[0] if audit else None)[0])
+        return on_fresh_data(save)
 
     @rpc
     def assign_tip(self, actor, tip_id, payload):
@@ -566,7 +573,8 @@ class TipsService(ServiceBase):
     def merge_tip(self, actor, tip_id, payload):
         """Close a tip as a duplicate of another; the other lists it under linked_tips."""
         data = load(schemas.Merge(), payload or {})
-        for attempt in range(SAVE_ATTEMPTS):
+
+        def save():
             tip, in_scope = self._readable_tip(actor, tip_id)
             target = self._merge_target(actor, data["into"])
             if target["id"] == tip["id"]:
@@ -580,12 +588,9 @@ class TipsService(ServiceBase):
                                           merged_into=target["id"])
             linked = dict(target, linked_tips=list(target.get("linked_tips") or []) + [
                 {"tip_id": tip["id"], "tip_code": tip["tip_code"], "at": now}], updated_at=now)
-            try:
-                saved = self.store.save_tips([(tip, closed), (target, linked)], [status_event(tip, closed)])
-                return staff_view(saved[0])
-            except StaleTip:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+            saved = self.store.save_tips([(tip, closed), (target, linked)], [status_event(tip, closed)])
+            return staff_view(saved[0])
+        return on_fresh_data(save)
 
     def _merge_target(self, actor, id_or_code):
         """The tip to merge into (by id or tip code), if this officer may see it."""
@@ -618,16 +623,12 @@ class TipsService(ServiceBase):
         and tips.triaged is announced again with the corrected values."""
         data = load(schemas.TriageCorrection(), payload or {})
         ward_ids = self._wards()["ids"]
-        for attempt in range(SAVE_ATTEMPTS):
+        def save():
             tip, in_scope = self._readable_tip(actor, tip_id)
             updated, correction = domain.correct_triage(tip, data, actor, utcnow(), in_scope, ward_ids,
                                                         self.store.sla)
-            try:
-                saved = self.store.save_triage_correction(tip, updated, correction, [triaged_event(updated)])
-                return staff_view(saved)
-            except StaleTip:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
+            return staff_view(self.store.save_triage_correction(tip, updated, correction, [triaged_event(updated)]))
+        return on_fresh_data(save)
 
     @rpc
     def triage_corrections(self, actor, query=None):
@@ -716,16 +717,12 @@ class TipsService(ServiceBase):
     def public_message(self, code, secret, payload):
         """The tipster adds information; officers see it in the tip's messages."""
         data = load(schemas.PublicMessage(), payload or {})
-        for attempt in range(SAVE_ATTEMPTS):
+        def save():
             tip = self._tip_for_tipster(code, secret)
             updated = domain.add_message(tip, "citizen", data["text"], utcnow())
             with_message_id(updated)
-            try:
-                saved = self.store.save_tips([(tip, updated)])
-                return jsonable(domain.public_status(saved[0]))
-            except StaleTip:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise Conflict("Vui lòng gửi lại / please send again")
+            return jsonable(domain.public_status(self.store.save_tips([(tip, updated)])[0]))
+        return on_fresh_data(save, Conflict("Vui lòng gửi lại / please send again"))
 
     @rpc
     def store_attachment(self, content_type, data_b64):

@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from tests.conftest import login
-from tests.support import wait_for
+from tests.support import problem, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +25,6 @@ def stack(module_stack):
     module_stack.editor = login(client, "bientap", DEMO_PASSWORD)
     module_stack.auditor = login(client, "thanhtra", DEMO_PASSWORD)
     return module_stack
-
-
-def problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)[:800]
-    assert response.content_type == "application/problem+json"
-    return response.get_json()
 
 
 def all_pages(client, url, headers):

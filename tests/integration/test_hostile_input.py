@@ -18,7 +18,7 @@ import pytest
 
 from contracts.rpc import InvalidInput
 from tests.conftest import JWT_SECRET, login
-from tests.support import environment
+from tests.support import environment, problem
 
 pytestmark = [pytest.mark.integration,
               # HS512 with our 44-byte test key is a forgery case here, not a key we use.
@@ -45,12 +45,6 @@ def stack(module_stack):
         module_stack.channel_id = client.get("/api/v1/channels?limit=1&unit_id=ca-ninh-khanh",
                                              headers=module_stack.admin).get_json()["items"][0]["id"]
         yield module_stack
-
-
-def problem(response, *statuses):
-    assert response.status_code in statuses, (response.status_code, response.get_data(as_text=True)[:600])
-    assert response.content_type == "application/problem+json", response.content_type
-    return response.get_json()
 
 
 def show(response):

@@ -15,7 +15,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from contracts.events import make_event
 from contracts.rpc import Conflict
 from tests.conftest import login
-from tests.support import answers, spawn_service, wait_for
+from tests.support import answers, problem, spawn_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +37,6 @@ def stack(module_stack):
     module_stack.auditor = login(c, "thanhtra", DEMO_PASSWORD)
     module_stack.admin = login(c, "admin", "admin-password-for-tests")
     return module_stack
-
-
-def problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)[:800]
-    assert response.content_type == "application/problem+json"
-    return response.get_json()
 
 
 def ok(response, status=200):

@@ -27,7 +27,7 @@ from service_runtime.outbox import DEAD_LETTER_QUEUE
 from services.tips import domain
 from services.tips.vault import generate_key
 from tests.conftest import JWT_SECRET, free_port, login
-from tests.support import environment, wait_for
+from tests.support import environment, problem, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -60,12 +60,6 @@ def stack(module_stack):
         module_stack.auditor = login(client, "thanhtra", DEMO_PASSWORD)
         module_stack.editor = login(client, "bientap", DEMO_PASSWORD)
         yield module_stack
-
-
-def problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)[:800]
-    assert response.content_type == "application/problem+json"
-    return response.get_json()
 
 
 def send_tip(stack, payload, ip=None, **kwargs):
