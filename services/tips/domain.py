@@ -22,15 +22,10 @@ Errors are the contracts.rpc domain errors: InvalidInput (422), NotFound, Confli
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import math
 import os
-import re
-import secrets
-import unicodedata
 from dataclasses import asdict, is_dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from contracts.permissions import Actor
 from contracts.times import as_utc, iso  # noqa: F401  (the service and store use domain.as_utc)

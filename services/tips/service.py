@@ -11,22 +11,16 @@ need, and writes the result with its events in one transaction (`store.save_tips
 import base64
 import binascii
 import logging
-import threading
-import time
 import uuid
 from datetime import timedelta
 
-import eventlet
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
-from nameko.timer import Timer
 
 from contracts.permissions import Actor, require
 from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
 from contracts.tips import (ACCESS_DENIED, ANY, ATTACHMENT_MAX_BYTES, CATEGORIES, INTAKE_QUEUE, SOURCES,
                             TipAccessDenied, VaultUnavailable)
 from service_runtime import logs
-from service_runtime.config import env
 from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
 from service_runtime.storage import StoreProvider, utcnow
 from contracts.text import fold_for_search, search_tokens
@@ -35,16 +29,16 @@ from contracts import photos
 from services.tips import domain, schemas
 from services.tips.store import (CodeTaken, DuplicateIntake, StaleTip, TipsStore, all_of, new_tip_id,
                                  scope_filter)
-from services.tips.triage import WardGazetteer, near_duplicates, redact, triage
-from services.tips.triage.model import default_model
-from services.tips.vault import Vault, VaultKeyError, alias_for
+from services.tips.triage import WardGazetteer, near_duplicates, triage
+from services.tips.dependencies import Cached, TriageModelProvider, VaultProvider, sla_timer
+from services.tips.events import (SUMMARY_CHARS, assigned_event, received_event, reply_event, status_event,
+                                  triaged_event, escalated_event)
+from services.tips.vault import alias_for
 
 logger = logging.getLogger(__name__)
 
 DIRECTORY_TTL_SECONDS = 60     # wards and units from groups: reorganisations are rare
-DIRECTORY_RPC_SECONDS = 5      # groups did not answer (a lost reply waits forever): use the last copy
 PENDING_TRIAGE_AFTER = 2       # seconds before the timer triages a tip intake could not
-SUMMARY_CHARS = 200
 DUPLICATES_SHOWN = 3
 FAQ_SUGGESTIONS = 3
 SAVE_ATTEMPTS = 3
@@ -61,92 +55,7 @@ def on_fresh_data(save, conflict=None):
                 raise conflict or Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
 
 
-# --- dependencies --------------------------------------------------------------------------------
-
-class VaultProvider(DependencyProvider):
-    """The identity vault, keyed from TIPS_VAULT_KEY.
-
-    Without a key the service still runs and still takes anonymous tips, but refuses any
-    tip that carries an identity (503 VaultUnavailable, so the citizen can retry) and says
-    so in health() and in an error log line at start-up.
-    """
-
-    def setup(self):
-        try:
-            self.vault, self.error = Vault.from_env(), None
-        except VaultKeyError as exc:
-            self.vault, self.error = None, str(exc)
-            logger.error("tips vault unavailable: %s", exc)
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def require(self):
-        if self.vault is None:
-            raise VaultUnavailable("Kho bảo mật chưa được cấu hình, vui lòng thử lại sau / "
-                                   "the identity vault is not configured, retry later")
-        return self.vault
-
-
-class Cached(DependencyProvider):
-    """Values other services own, kept for a while: get(key, ttl, load).
-
-    When the owner does not answer (within DIRECTORY_RPC_SECONDS), the last value (however
-    old) is used: intake keeps going on a slightly stale ward list rather than failing.
-    """
-
-    def setup(self):
-        self.values = {}
-        self.lock = threading.Lock()
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def get(self, key, ttl, loader):
-        entry = self.values.get(key)
-        if entry is not None and time.monotonic() - entry[0] < ttl:
-            return entry[1]
-        try:
-            with eventlet.Timeout(DIRECTORY_RPC_SECONDS, TimeoutError):
-                value = loader()
-        except Exception as exc:
-            if entry is None:
-                raise
-            logs.log(logger, logging.WARNING, "using a stale copy", key=key, error=type(exc).__name__)
-            return entry[1]
-        with self.lock:
-            self.values[key] = (time.monotonic(), value)
-        return value
-
-    def forget(self, key):
-        self.values.pop(key, None)
-
-
-class SlaTimer(Timer):
-    """A timer whose interval comes from SLA_CHECK_SECONDS (config or environment) at start-up."""
-
-    def setup(self):
-        self.interval = float(self.container.config.get("SLA_CHECK_SECONDS") or env("SLA_CHECK_SECONDS", "5"))
-        super().setup()
-
-
-sla_timer = SlaTimer.decorator
-
-
 # --- views -------------------------------------------------------------------------------------------
-
-class TriageModelProvider(DependencyProvider):
-    """The learned triage model (services/tips/triage/model/), read once at start-up.
-    Without the file, triage runs on the lexicons alone and health() says so."""
-
-    def setup(self):
-        self.model = default_model()
-        if self.model is None:
-            logger.error("triage model file missing: lexicons only (python -m services.tips.train)")
-
-    def get_dependency(self, worker_ctx):
-        return self.model
-
 
 def jsonable(value):
     """Datetimes as ISO 8601 strings, recursively: JSON-native across RPC and HTTP."""
@@ -179,45 +88,6 @@ def with_message_id(tip):
     """Give the message just appended an id (replies are delivered and referred to by it)."""
     tip["messages"][-1]["id"] = uuid.uuid4().hex
     return tip["messages"][-1]
-
-
-# --- events (never the identity; text redacted) -------------------------------------------------
-
-def received_event(tip):
-    return ("tips.received", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "source": tip["channel"],
-                              "received_at": jsonable(tip["received_at"]), **where(tip)})
-
-
-def where(tip):
-    """What every tips event carries so that units' subscriptions can filter on it."""
-    return {"ward": tip.get("ward"), "category": tip.get("category")}
-
-
-def triaged_event(tip):
-    return ("tips.triaged", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "source": tip["channel"],
-                             "category": tip["category"], "urgency": tip["urgency"], "ward": tip.get("ward"),
-                             "is_spam": bool(tip.get("is_spam")),
-                             "category_disagreement": bool((tip.get("triage") or {}).get("category_disagreement")),
-                             "sla_due_at": jsonable(tip.get("sla_due_at"))})
-
-
-def assigned_event(tip):
-    return ("tips.assigned", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "unit_id": tip["unit_id"],
-                              "category": tip.get("category"), "urgency": tip.get("urgency"),
-                              "ward": tip.get("ward"), "summary": redact(tip["text"])[:SUMMARY_CHARS]})
-
-
-def status_event(before, after):
-    return ("tips.status_changed", {"tip_id": after["id"], "tip_code": after["tip_code"],
-                                    "from_status": before["status"], "to_status": after["status"],
-                                    "reason": after["audit"][-1].get("reason"),
-                                    "merged_into": after.get("merged_into"), "unit_id": after.get("unit_id"),
-                                    **where(after)})
-
-
-def reply_event(tip, message):
-    return ("tips.reply_sent", {"tip_id": tip["id"], "tip_code": tip["tip_code"], "message_id": message["id"],
-                                "source": tip.get("channel", "web"), "text": redact(message["text"]), **where(tip)})
 
 
 class TipsService(ServiceBase):
@@ -423,12 +293,8 @@ class TipsService(ServiceBase):
                 continue
             level = escalation["level"]
             window = self.store.sla.get(tip.get("urgency") or "normal")
-            previous = tip["escalations"][-1]["to_unit"] if tip.get("escalations") else tip.get("unit_id")
-            event = ("tips.escalated", {
-                "tip_id": tip["id"], "tip_code": tip["tip_code"], "from_unit_id": previous,
-                "to_unit_id": escalation["to_unit"], "level": level, "urgency": tip.get("urgency"),
-                "due_at": jsonable(domain.as_utc(tip["received_at"]) + timedelta(seconds=level * window)),
-                **where(tip)})
+            event = escalated_event(tip, escalation,
+                                    domain.as_utc(tip["received_at"]) + timedelta(seconds=level * window))
             try:
                 self.store.save_tips([(tip, escalated)], [event], extra_filter={"escalation_level": level - 1})
                 logs.log(logger, logging.INFO, "tip escalated", tip_id=tip["id"], escalation_level=level,
