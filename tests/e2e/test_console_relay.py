@@ -37,3 +37,25 @@ def test_relay_officer_confirms_a_task_on_a_phone(open_page, web_stack, screensh
     # another ward's officer does not see this task
     other = Api(web_stack.url, "canbo.tan-thanh")
     assert all(t["post_id"] != post["id"] for t in other.get("/relay-tasks?status=open")["items"])
+
+
+def test_home_shows_my_work_and_the_console_speaks_english_on_request(open_page, web_stack, screenshot_dir):
+    page = open_page()
+    sign_in(page, "tiepnhan")
+    tiles = page.locator("a.tile")
+    assert tiles.count() >= 3  # tips waiting, emergencies, past SLA, relay work…
+    labels = " ".join(tiles.all_inner_texts())
+    assert "Tin báo" in labels and "nhóm Zalo" in labels
+    # the navigation shows what a triage officer may use, not the directory's officer screens
+    nav = page.get_by_role("navigation", name="Điều hướng chính")
+    assert nav.get_by_role("link", name="Tin báo").is_visible()
+    check_accessible(page, screenshot_dir, "home")
+
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**/console/**")
+    assert page.get_by_role("heading", name="My work").is_visible()
+    assert page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Tips").is_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
+    check_accessible(page, screenshot_dir, "home-english")
+    page.get_by_role("button", name="Tiếng Việt").click()
+    assert page.get_by_role("heading", name="Việc của tôi").is_visible()
