@@ -2,7 +2,7 @@
 import json
 import logging
 
-from flask import Response
+from flask import Response, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -77,6 +77,9 @@ def _field_errors(messages):
 
 
 def http_exception(exc):
+    if request.blueprint is None and not request.path.startswith("/api/"):
+        from gateway.web import page_for_unmatched  # a URL no page matched: people get a page, not JSON
+        return page_for_unmatched(exc)
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     status = exc.code or 500

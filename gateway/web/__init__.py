@@ -116,6 +116,16 @@ def compress(response):
     return response
 
 
+def page_for_unmatched(exc):
+    """A URL outside the API that no route matched: the console's or the citizens' error page."""
+    if request.path.startswith("/console"):
+        from gateway.web.console import render_error as console_error
+        g.private_page = True
+        return console_error(exc.code or 404, exc.description if exc.code != 404 else "Không có trang này.")
+    from gateway.web.site import render_error as site_error
+    return site_error(exc.code or 404, "Không có trang này." if exc.code == 404 else "Yêu cầu không hợp lệ.")
+
+
 def register(app):
     """Templates, static files, catalogs and the page blueprints on the gateway's app."""
     from gateway.web import console, signin, site

@@ -111,9 +111,3 @@ def test_an_officer_without_a_unit_is_in_scope_for_nothing_unless_admin():
     with pytest.raises(Forbidden):
         Actor.of({"roles": ["triage_officer"]}).scope_root()
 
-
-def test_times_are_iso_8601_even_inside_free_form_fields(app):
-    from datetime import datetime, timezone
-    with app.app_context():
-        text = app.json.dumps({"approvals": [{"at": datetime(2026, 12, 3, 10, 27, 27, tzinfo=timezone.utc)}]})
-    assert "2026-12-03T10:27:27+00:00" in text and "GMT" not in text
