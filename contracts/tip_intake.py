@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from contracts.rpc import InvalidInput
 from contracts.times import as_utc
-from contracts.tips import (ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES, ATTACHMENTS_MAX, CATEGORIES, SOURCES,  # noqa: F401
-                            TEXT_MAX)
+from contracts.tips import (ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES, ATTACHMENTS_MAX, CATEGORIES,  # noqa: F401
+                            CITIZEN_CATEGORIES, SOURCES, TEXT_MAX)
 
 
 # ---------------------------------------------------------------------------
@@ -94,8 +94,6 @@ def same_code(a, b):
 # ---------------------------------------------------------------------------
 
 CHANNELS = SOURCES
-# A citizen may suggest any category except spam.
-CITIZEN_CATEGORIES = tuple(c for c in CATEGORIES if c != "spam")
 CONTACT_FIELDS = {"name", "phone", "email", "text"}
 IDENTITY_FIELDS = ("contact", "zalo_user_id", "facebook_user_id")
 INTAKE_FIELDS = {"text", "category", "ward", "location", "occurred_at", "anonymous",

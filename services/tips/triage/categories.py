@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from contracts.tips import CATEGORIES as contract_categories
 from services.tips.triage.lexicons import CATEGORY, SPAM, URGENCY
 from services.tips.triage.text import CLAUSE_BREAK, cue_hits, find_phrase, has_any, is_negated
 
-CATEGORIES: tuple[str, ...] = tuple(CATEGORY["categories"])
+CATEGORIES: tuple[str, ...] = contract_categories  # the lexicon scores these, no others
+assert tuple(CATEGORY["categories"]) == CATEGORIES, "lexicons/*.json and contracts.tips.CATEGORIES differ"
 # When scores tie, the more specific / more serious matter wins (README: an
 # armed robbery is theft, a fake policeman is fraud).
 CATEGORY_PRIORITY: tuple[str, ...] = tuple(CATEGORY["priority"])
