@@ -1,9 +1,9 @@
 """The JSON API as the browser tests' scripted colleagues use it (with `requests`)."""
-import time
 
 import requests
 
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.support import wait_for
 
 
 class Api:
@@ -27,13 +27,7 @@ class Api:
 
 
 def wait_until(predicate, timeout=60, interval=0.5, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return wait_for(predicate, timeout, interval, what)  # a whole system's work takes longer than a unit's
 
 
 def published_post(base_url, audience, title="Cảnh báo thủ đoạn lừa đảo qua điện thoại", body=None):
