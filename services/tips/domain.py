@@ -672,11 +672,34 @@ def counts_by_week(moments):
     return filled
 
 
-def seconds_to_acknowledge(times):
-    """Seconds from receipt to acknowledgement of each acknowledged tip, from
-    [(received_at, acknowledged_at or None)]."""
-    return [(as_utc(ack) - as_utc(received)).total_seconds()
-            for received, ack in times if received is not None and ack is not None]
+STATS_FIELDS = ("status", "category", "ward", "unit_id", "received_at", "triaged_at", "acknowledged_at",
+                "resolved_at")
+
+
+def tip_stats(rows):
+    """The statistics of tips (rows with STATS_FIELDS): counts by status, category, ward, unit and
+    week; time to triage, acknowledge and resolve (p50/p90/p99, seconds)."""
+    def counts(field):
+        found = {}
+        for row in rows:
+            key = str(row[field]) if row.get(field) is not None else "none"
+            found[key] = found.get(key, 0) + 1
+        return found
+
+    def seconds_to(field):
+        return [(as_utc(row[field]) - as_utc(row["received_at"])).total_seconds()
+                for row in rows if row.get("received_at") and row.get(field)]
+
+    def summary(values):
+        p = percentiles(values)
+        return {"p50": p[50], "p90": p[90], "p99": p[99], "count": len(values)}
+
+    return {"total": len(rows), "by_status": counts("status"), "by_category": counts("category"),
+            "by_ward": counts("ward"), "by_unit": counts("unit_id"),
+            "by_week": counts_by_week(row.get("received_at") for row in rows),
+            "time_to_triage_seconds": summary(seconds_to("triaged_at")),
+            "time_to_acknowledge_seconds": summary(seconds_to("acknowledged_at")),
+            "time_to_resolve_seconds": summary(seconds_to("resolved_at"))}
 
 
 # ---------------------------------------------------------------------------

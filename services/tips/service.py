@@ -707,17 +707,4 @@ class TipsService(ServiceBase):
             conditions.append({"received_at": {"$gte": q["received_from"]}})
         if "received_to" in q:
             conditions.append({"received_at": {"$lt": q["received_to"]}})
-        mongo = all_of(conditions)
-        by_status = self.store.counts_by(mongo, "status")
-        to_triage, to_resolve = self.store.durations(mongo)
-        receipts = self.store.receipt_times(mongo)
-
-        def summary(values):
-            p = domain.percentiles(values)
-            return {"p50": p[50], "p90": p[90], "p99": p[99], "count": len(values)}
-        return {"total": sum(by_status.values()), "by_status": by_status,
-                "by_category": self.store.counts_by(mongo, "category"),
-                "by_ward": self.store.counts_by(mongo, "ward"), "by_unit": self.store.counts_by(mongo, "unit_id"),
-                "time_to_triage_seconds": summary(to_triage), "time_to_resolve_seconds": summary(to_resolve),
-                "by_week": domain.counts_by_week(received for received, _ in receipts),
-                "time_to_acknowledge_seconds": summary(domain.seconds_to_acknowledge(receipts))}
+        return domain.tip_stats(self.store.stats_rows(all_of(conditions)))

@@ -606,8 +606,16 @@ def test_tips_per_week_show_quiet_weeks_as_zero():
 
 
 def test_time_to_acknowledge_counts_acknowledged_tips_only():
-    times = [(T0, T0 + timedelta(minutes=5)), (T0, None), (T0.replace(tzinfo=None), T0 + timedelta(hours=2))]
-    assert domain.seconds_to_acknowledge(times) == [300.0, 7200.0]
+    rows = [{"status": "in_progress", "received_at": T0, "acknowledged_at": T0 + timedelta(minutes=5)},
+            {"status": "assigned", "received_at": T0, "acknowledged_at": None},
+            {"status": "resolved", "received_at": T0.replace(tzinfo=None), "acknowledged_at": T0 + timedelta(hours=2),
+             "resolved_at": T0 + timedelta(hours=3), "category": "theft_robbery"}]
+    stats = domain.tip_stats(rows)
+    assert stats["time_to_acknowledge_seconds"]["count"] == 2
+    assert stats["time_to_acknowledge_seconds"]["p50"] == (300.0 + 7200.0) / 2
+    assert stats["time_to_resolve_seconds"]["p50"] == 10800.0 and stats["time_to_triage_seconds"]["count"] == 0
+    assert stats["total"] == 3 and stats["by_status"] == {"in_progress": 1, "assigned": 1, "resolved": 1}
+    assert stats["by_category"] == {"none": 2, "theft_robbery": 1}
 
 
 # --- schemas --------------------------------------------------------------------------------------
