@@ -4,17 +4,20 @@ import functools
 import logging
 import time
 
+from kombu import Queue
 from nameko.amqp.publish import Publisher, get_producer
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer, QueueConsumer
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer
+from nameko.rpc import RpcProxy as NamekoRpcProxy
+from nameko.utils import sanitize_url
 from pymongo.errors import ConnectionFailure
 
 from contracts.events import InvalidEvent, producer_of, validate_event
 from contracts.rpc import InvalidInput, ServiceError
 from service_runtime import failpoints, logs
-from service_runtime.config import env
+from service_runtime.config import broker_urls, env
 from service_runtime.metrics import Metrics
 from service_runtime.queues import dead_letter_exchange, declared, queue_type
 
@@ -27,9 +30,52 @@ def rpc(fn=None, **kwargs):
     return ReplyTolerantRpc.decorator(**kwargs)(fn) if fn else ReplyTolerantRpc.decorator(**kwargs)
 
 
+class ServiceQueueConsumer(QueueConsumer):
+    """nameko's queue consumer (one connection per service process, shared by its RPC, event and
+    reply queues), made for a broker that can lose a node:
+    - settling a message on a connection that just died (reset by a node going down) is not an
+      error that kills the service: the broker has taken the message back already;
+    - AMQP_URI may list several nodes: the log names them all, with every password hidden
+      (nameko hides only the first)."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError:
+            pass
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError:
+            pass
+
+    def on_connection_error(self, exc, interval):
+        logs.log(logger, logging.WARNING, "broker unreachable; retrying", error=f"{type(exc).__name__}: {exc}",
+                 retry_in_s=interval, brokers=";".join(map(sanitize_url, broker_urls(self.amqp_uri))))
+
+
+class ReplyQueueListener(ReplyListener):
+    """Where the answers to a service's own RPC calls arrive: a queue of this process's, made
+    non-durable, so that when the node holding it goes down the cluster drops it and the
+    process declares it again on the node it reconnects to (a durable one could not be
+    declared again until that node came back, and the service would receive nothing)."""
+    queue_consumer = ServiceQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.queue = Queue(**dict(self.queue.as_dict(), durable=False))
+
+
+class RpcProxy(NamekoRpcProxy):
+    """nameko's RpcProxy (a dependency calling another service), with the reply queue above."""
+    rpc_reply_listener = ReplyQueueListener()
+
+
 class RequestQueueConsumer(RpcConsumer):
     """nameko's consumer of a service's RPC request queue (`rpc-<service>`), declared with the
     project's queue arguments (a quorum queue under RABBITMQ_QUEUE_TYPE=quorum)."""
+    queue_consumer = ServiceQueueConsumer()
 
     def setup(self):
         super().setup()
@@ -181,6 +227,7 @@ class EventSubscriber(Settled, EventHandler):
     validated envelope.
     """
     retry_later = (EventBusy,)
+    queue_consumer = ServiceQueueConsumer()
 
     def __init__(self, event_type, **kwargs):
         super().__init__(producer_of(event_type), event_type, handler_type=SERVICE_POOL,
@@ -199,7 +246,7 @@ class EventSubscriber(Settled, EventHandler):
         super().handle_message(event, message)
 
 
-class WorkQueueConsumer(QueueConsumer):
+class WorkQueueConsumer(ServiceQueueConsumer):
     """The queue consumer of work queues: a connection of its own whose prefetch
     (WORK_QUEUE_CONCURRENCY, default 8) bounds the messages handled at once, so a backlog
     never takes every worker from RPC and events."""
@@ -212,7 +259,7 @@ class WorkQueueConsumer(QueueConsumer):
     def start(self):
         # Take no work before the container's own queue consumer is ready: until then its RPC
         # reply queues are not bound, and a worker's RPC would wait for a reply RabbitMQ dropped.
-        ready = self.container.shared_extensions.get(QueueConsumer)
+        ready = self.container.shared_extensions.get(ServiceQueueConsumer)
         if ready is not None:
             try:
                 ready._consumers_ready.wait()

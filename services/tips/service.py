@@ -16,7 +16,6 @@ from datetime import timedelta
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
 from nameko.timer import Timer
 
 from contracts.permissions import Actor, require
@@ -24,7 +23,7 @@ from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
 from contracts.tips import ACCESS_DENIED, CATEGORIES, INTAKE_QUEUE, SOURCES, TipAccessDenied, VaultUnavailable
 from service_runtime import logs
 from service_runtime.config import env
-from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
+from service_runtime.entrypoints import RpcProxy, ServiceBase, event_subscriber, rpc, work_consumer
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.text import fold_for_search, search_tokens
 from service_runtime.validation import load
