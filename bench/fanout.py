@@ -37,7 +37,6 @@ import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import pymongo  # noqa: E402
 
 from bench.stack import free_port, start_sandbox  # noqa: E402
+from service_runtime.config import with_vhost  # noqa: E402
 
 TOKEN = "bench-token-" + "x" * 20
 SECRET = "whsec_" + base64.b64encode(b"bench-partner-secret-0123456789").decode()
@@ -115,8 +115,7 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
         subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
                        capture_output=True)
-        parts = urlsplit(amqp_base)
-        amqp_uri = urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+        amqp_uri = with_vhost(amqp_base, vhost)
         sandbox_proc, sandbox_url, _ = start_sandbox()
         procs.append(sandbox_proc)
         http("POST", f"{sandbox_url}/_sandbox/config", {"channel": "*", "latency_ms": args.latency_ms})

@@ -18,7 +18,8 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+
+from service_runtime.config import with_vhost
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -89,8 +90,7 @@ class Stack:
         self._ctl("add_vhost", self.vhost)
         self._vhost_made = True
         self._ctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
-        parts = urlsplit(base)
-        self.amqp_uri = urlunsplit((parts.scheme, parts.netloc, "/" + quote(self.vhost, safe=""), "", ""))
+        self.amqp_uri = with_vhost(base, self.vhost)
         self.mongodb_uri = os.environ.get("MONGODB_URI")
         if not self.mongodb_uri:
             self.storage = tempfile.mkdtemp(prefix="bench-secantus-")

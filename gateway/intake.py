@@ -31,6 +31,7 @@ from kombu import Connection
 from contracts.tips import INTAKE_QUEUE
 from gateway.rpc import BROKEN, ServiceUnavailable
 from service_runtime import logs
+from service_runtime.queues import declared
 from service_runtime.storage import utcnow
 from contracts import tip_intake as intake_rules
 
@@ -47,7 +48,7 @@ class IntakePublisher:
     def __init__(self, amqp_uri, confirm_seconds=5.0, queue=INTAKE_QUEUE):
         self.amqp_uri = amqp_uri
         self.confirm_seconds = confirm_seconds
-        self.queue = queue
+        self.queue = declared(queue)  # with the arguments tips declares it with
         self._local = threading.local()
         self._pid = os.getpid()
 

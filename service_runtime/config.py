@@ -1,5 +1,6 @@
 """Configuration from the environment (the only place secrets come from)."""
 import os
+from urllib.parse import quote, urlsplit, urlunsplit
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/?directConnection=true"
@@ -8,6 +9,19 @@ DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/?directConnection=true"
 def env(name, default=None):
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def broker_urls(amqp_uri):
+    """The brokers AMQP_URI names: one URL, or a cluster's nodes separated by `;`
+    (`amqp://u:p@rabbit-1:5672/;amqp://u:p@rabbit-2:5672/;...`), which kombu, hence nameko,
+    takes as a failover list: connect to the first that answers, move on when it goes away."""
+    return [url.strip() for url in amqp_uri.split(";") if url.strip()]
+
+
+def with_vhost(amqp_uri, vhost):
+    """AMQP_URI with every broker URL pointing at `vhost`."""
+    return ";".join(urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+                    for parts in map(urlsplit, broker_urls(amqp_uri)))
 
 
 def service_config(**overrides):

@@ -4,20 +4,22 @@ import functools
 import logging
 import time
 
-from kombu import Exchange
-from nameko.amqp.publish import Publisher
+from kombu import Queue
+from nameko.amqp.publish import Publisher, get_producer
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer, QueueConsumer
-from nameko.rpc import Rpc
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer
+from nameko.rpc import RpcProxy as NamekoRpcProxy
+from nameko.utils import sanitize_url
 from pymongo.errors import ConnectionFailure
 
 from contracts.events import InvalidEvent, producer_of, validate_event
 from contracts.rpc import InvalidInput, ServiceError
-from service_runtime import logs
-from service_runtime.config import env
+from service_runtime import failpoints, logs
+from service_runtime.config import broker_urls, env
 from service_runtime.metrics import Metrics
-from service_runtime.outbox import DEAD_LETTER_EXCHANGE
+from service_runtime.queues import dead_letter_exchange, declared, queue_type
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,58 @@ def rpc(fn=None, **kwargs):
     return ReplyTolerantRpc.decorator(**kwargs)(fn) if fn else ReplyTolerantRpc.decorator(**kwargs)
 
 
+class ServiceQueueConsumer(QueueConsumer):
+    """nameko's queue consumer (one connection per service process, shared by its RPC, event and
+    reply queues), made for a broker that can lose a node:
+    - settling a message on a connection that just died (reset by a node going down) is not an
+      error that kills the service: the broker has taken the message back already;
+    - AMQP_URI may list several nodes: the log names them all, with every password hidden
+      (nameko hides only the first)."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError:
+            pass
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError:
+            pass
+
+    def on_connection_error(self, exc, interval):
+        logs.log(logger, logging.WARNING, "broker unreachable; retrying", error=f"{type(exc).__name__}: {exc}",
+                 retry_in_s=interval, brokers=";".join(map(sanitize_url, broker_urls(self.amqp_uri))))
+
+
+class ReplyQueueListener(ReplyListener):
+    """Where the answers to a service's own RPC calls arrive: a queue of this process's, made
+    non-durable, so that when the node holding it goes down the cluster drops it and the
+    process declares it again on the node it reconnects to (a durable one could not be
+    declared again until that node came back, and the service would receive nothing)."""
+    queue_consumer = ServiceQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.queue = Queue(**dict(self.queue.as_dict(), durable=False))
+
+
+class RpcProxy(NamekoRpcProxy):
+    """nameko's RpcProxy (a dependency calling another service), with the reply queue above."""
+    rpc_reply_listener = ReplyQueueListener()
+
+
+class RequestQueueConsumer(RpcConsumer):
+    """nameko's consumer of a service's RPC request queue (`rpc-<service>`), declared with the
+    project's queue arguments (a quorum queue under RABBITMQ_QUEUE_TYPE=quorum)."""
+    queue_consumer = ServiceQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.queue = declared(self.queue)
+
+
 class ReplyTolerantRpc(Rpc):
     """nameko's RPC entrypoint, except that a reply that cannot be sent (the broker went away
     while the worker ran) does not kill the whole service, as stock nameko does: the request
@@ -35,6 +89,7 @@ class ReplyTolerantRpc(Rpc):
     whose reply queue went with the connection, has already had its error (a 503)."""
 
     metric_kind = "rpc"
+    rpc_consumer = RequestQueueConsumer()
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
@@ -86,7 +141,7 @@ def dead_letter(amqp_uri, body, reason, consumer):
     """Park a message nobody may act on where operators can see it (never drop it)."""
     Publisher(amqp_uri, use_confirms=True, serializer="json").publish(
         body,
-        exchange=Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
+        exchange=dead_letter_exchange(),
         routing_key="",
         headers={"x-reason": reason[:1000], "x-consumer": consumer},
     )
@@ -97,6 +152,7 @@ class Settled:
     after a failure requeued with a back-off, and dead-lettered when `unfixable` says no
     retry can help or after HANDLER_ATTEMPTS failures; never dropped. `retry_later`
     failures ("not now": another worker holds it, storage is down) are retried without limit.
+    Every message comes from the entrypoint's `queue`, declared with the project's arguments.
     """
     key_field = "id"    # the payload field that names a message across its deliveries
     unfixable = ()
@@ -114,7 +170,7 @@ class Settled:
             return
         if issubclass(exc_info[0], self.retry_later):
             time.sleep(0.5)
-            self.queue_consumer.requeue_message(message)
+            self._put_back(message)
             return
         failures = self._failures.get(key, 0) + 1
         self._failures[key] = failures
@@ -126,6 +182,31 @@ class Settled:
         else:
             time.sleep(0.2 * 2 ** failures)  # back off before the broker hands it back
             self.queue_consumer.requeue_message(message)
+
+    def setup(self):
+        super().setup()
+        self.queue = declared(self.queue)
+
+    def _put_back(self, message):
+        """Return a message that must wait ("not now") to its queue. A quorum queue counts
+        every return against its delivery limit, and a wait (for MongoDB, for a vault key) may
+        last longer than any limit: there it goes back as a copy at the queue's tail, then this
+        delivery is acked (a crash in between leaves two copies, which handlers absorb)."""
+        if queue_type() == "classic":
+            self.queue_consumer.requeue_message(message)
+            return
+        try:
+            with get_producer(self.container.config["AMQP_URI"], confirms=True) as producer:
+                producer.publish(message.body, exchange="", routing_key=self.queue.name, delivery_mode=2,
+                                 content_type=message.content_type, content_encoding=message.content_encoding,
+                                 headers={k: v for k, v in message.headers.items() if k != "x-delivery-count"},
+                                 message_id=message.properties.get("message_id"),
+                                 correlation_id=message.properties.get("correlation_id"), retry=False)
+        except Exception:
+            logger.exception("could not put the message back as a copy; requeued")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
 
     def _dead_letter(self, body, message, reason):
         try:
@@ -146,6 +227,7 @@ class EventSubscriber(Settled, EventHandler):
     validated envelope.
     """
     retry_later = (EventBusy,)
+    queue_consumer = ServiceQueueConsumer()
 
     def __init__(self, event_type, **kwargs):
         super().__init__(producer_of(event_type), event_type, handler_type=SERVICE_POOL,
@@ -164,7 +246,7 @@ class EventSubscriber(Settled, EventHandler):
         super().handle_message(event, message)
 
 
-class WorkQueueConsumer(QueueConsumer):
+class WorkQueueConsumer(ServiceQueueConsumer):
     """The queue consumer of work queues: a connection of its own whose prefetch
     (WORK_QUEUE_CONCURRENCY, default 8) bounds the messages handled at once, so a backlog
     never takes every worker from RPC and events."""
@@ -177,7 +259,7 @@ class WorkQueueConsumer(QueueConsumer):
     def start(self):
         # Take no work before the container's own queue consumer is ready: until then its RPC
         # reply queues are not bound, and a worker's RPC would wait for a reply RabbitMQ dropped.
-        ready = self.container.shared_extensions.get(QueueConsumer)
+        ready = self.container.shared_extensions.get(ServiceQueueConsumer)
         if ready is not None:
             try:
                 ready._consumers_ready.wait()
@@ -199,6 +281,10 @@ class WorkConsumer(Settled, Consumer):
         self.key_field = key_field
         self.retry_later = (*WorkConsumer.retry_later, *retry_later)
         self._failures = {}
+
+    def handle_message(self, body, message):
+        failpoints.hit("work_queue.received")
+        super().handle_message(body, message)
 
 
 def work_consumer(queue, key_field, retry_later=()):

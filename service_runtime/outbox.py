@@ -23,11 +23,9 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from contracts.events import exchange_name
 from contracts.topology import consumer_queues
 from service_runtime import failpoints
+from service_runtime.queues import DEAD_LETTER_QUEUE, dead_letter_queue, declared  # noqa: F401 (DEAD_LETTER_QUEUE: for readers of it)
 
 logger = logging.getLogger(__name__)
-
-DEAD_LETTER_EXCHANGE = "binhyen.dead-letter"
-DEAD_LETTER_QUEUE = "binhyen.dead-letter"
 
 LEASE_SECONDS = 10
 BATCH = 200
@@ -45,10 +43,8 @@ def declare_topology(amqp_uri, producer):
         channel = conn.channel()
         exchange(channel).declare()
         for queue, _exchange, routing_key in consumer_queues(producer):
-            Queue(queue, exchange=exchange, routing_key=routing_key, durable=True)(channel).declare()
-        dead = Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True)
-        dead(channel).declare()
-        Queue(DEAD_LETTER_QUEUE, exchange=dead, durable=True)(channel).declare()
+            declared(Queue(queue, exchange=exchange, routing_key=routing_key, durable=True))(channel).declare()
+        dead_letter_queue()(channel).declare()  # declares its exchange too
 
 
 class OutboxRelay:

@@ -9,7 +9,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pymongo
 import pytest
@@ -18,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Services started by the tests (in-process or as their own processes) seal tipster
 # identities with this key, as a deployment's would with its own.
+from service_runtime.config import with_vhost  # noqa: E402
 from services.tips.vault import generate_key  # noqa: E402
 from bench.stack import free_port  # noqa: E402,F401  (tests import it from here)
 from tests.support import EMITTED, check_emitted_events, environment  # noqa: E402
@@ -66,8 +66,7 @@ def vhosts(amqp_base_uri):
         _rabbitmqctl("add_vhost", name)
         _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
         made.append(name)
-        parts = urlsplit(amqp_base_uri)
-        return name, urlunsplit((parts.scheme, parts.netloc, "/" + quote(name, safe=""), "", ""))
+        return name, with_vhost(amqp_base_uri, name)
 
     def drop(name):
         # Deleting takes a second; do it in the background and reap at the end.

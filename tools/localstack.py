@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.stack import port_open
+from service_runtime.config import broker_urls
 from services.tips.vault import generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,10 +85,10 @@ def local_env():
 
 
 def ensure_rabbitmq(amqp_uri):
-    parts = urlsplit(amqp_uri)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
-    if port_open(port, host):
+    brokers = [urlsplit(url) for url in broker_urls(amqp_uri)]
+    if any(port_open(parts.port or 5672, parts.hostname or "127.0.0.1") for parts in brokers):
         return
+    host, port = brokers[0].hostname or "127.0.0.1", brokers[0].port or 5672
     server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server"
                                                  if Path("/usr/sbin/rabbitmq-server").exists() else None)
     if server is None or host not in ("127.0.0.1", "localhost"):

@@ -3,7 +3,7 @@ database faults, then a check that nothing acknowledged was lost.
 
     .venv/bin/python -m tools.reliability            # --full: what `make reliability` runs
     .venv/bin/python -m tools.reliability --reduced  # the smaller form the test suite runs
-    options: --broker shared|private  --json PATH  --keep-logs  --no-faults (a baseline)
+    options: --broker shared|private|cluster  --json PATH  --keep-logs  --no-faults (a baseline)
 
 It starts its own copy of the system as OS processes (bench/stack.py: SecantusDB unless
 MONGODB_URI is set, a RabbitMQ vhost of its own, the four services, the gunicorn gateway)
@@ -35,13 +35,16 @@ everything else using that broker on this machine sees the outage too. `--broker
 (the --reduced default) starts a RabbitMQ node of the suite's own on free ports (needs
 root or the rabbitmq user, as `rabbitmq-server` does); when it cannot, the run uses the
 shared broker and skips the broker step, and says so. If this process is SIGKILLed while
-the shared broker is stopped, run `rabbitmqctl start_app`.
+the shared broker is stopped, run `rabbitmqctl start_app`. `--broker cluster` starts three
+nodes of its own, clustered (tools/cluster.py), gives the system all three in AMQP_URI with
+RABBITMQ_QUEUE_TYPE=quorum, and replaces step 2: the node leading most of the run's queues is
+stopped for the outage's length and started again (the system must answer /readyz meanwhile,
+on the other two), then the node leading most of them now (`make reliability-cluster`).
 """
 import argparse
 import itertools
 import json
 import os
-import pwd
 import random
 import re
 import shutil
@@ -66,7 +69,8 @@ import pymongo  # noqa: E402
 import requests  # noqa: E402
 
 import contracts.tips  # noqa: E402
-from bench.stack import Stack, port_open, start_sandbox  # noqa: E402
+from bench.stack import Stack, start_sandbox  # noqa: E402
+from tools import cluster  # noqa: E402
 from service_runtime.outbox import DEAD_LETTER_QUEUE  # noqa: E402
 
 SERVICES = ("groups", "posts", "notify", "tips")
@@ -139,6 +143,7 @@ class SharedBroker:
     """The machine's RabbitMQ (AMQP_URI): stopping it stops it for everyone."""
 
     private = False
+    env = {}    # what the services need to know about this broker
 
     def __init__(self):
         self.amqp_base = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
@@ -173,120 +178,75 @@ class SharedBroker:
         pass
 
 
+NODE_NAMES = r"binhyen-rel-(\d+)-[0-9a-f]+(?:-\d+)?"   # this suite's nodes: binhyen-rel-<pid of the run>-...
+
+
 class PrivateBroker(SharedBroker):
     """A RabbitMQ node of this run's own, on free ports, with its data in a temporary directory."""
 
     private = True
+    unavailable = staticmethod(cluster.unavailable)
 
     def __init__(self):
         super().__init__()
-        self.dir = None
-        self.node = f"binhyen-rel-{os.getpid()}-{uuid.uuid4().hex[:6]}@localhost"
-        self.command = ["rabbitmqctl", "-n", self.node]
-        self.proc = None
-        self.description = f"private node {self.node}"
+        self.node = None
+        self.description = "private node"
 
-    @staticmethod
-    def unavailable():
-        """Why a private node cannot be started here (None: it can)."""
-        server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server"
-                                                     if Path("/usr/sbin/rabbitmq-server").exists() else None)
-        if server is None:
-            return "rabbitmq-server is not installed"
-        try:
-            user = pwd.getpwnam("rabbitmq")
-        except KeyError:
-            return "no rabbitmq user"
-        if os.geteuid() not in (0, user.pw_uid):
-            return "needs root or the rabbitmq user (rabbitmq-server runs as rabbitmq)"
-        return None
-
-    @staticmethod
-    def _port():
-        # Below Linux's ephemeral range, where the CLI tools' own Erlang nodes listen.
-        for _ in range(200):
-            port = random.randint(20000, 32000)
-            if not port_open(port) and not port_open(port + 1):
-                return port
-        raise RuntimeError("no free port for the private RabbitMQ node")
-
-    @staticmethod
-    def reap_stale():
-        """Stop the private nodes of runs that were killed (their process is gone)."""
-        epmd = shutil.which("epmd")
-        if epmd is None:
-            return
-        names = subprocess.run([epmd, "-names"], capture_output=True, text=True, timeout=30).stdout
-        for match in re.finditer(r"^name (binhyen-rel-(\d+)-[0-9a-f]+) at port", names, re.M):
-            if not pid_alive(int(match.group(2))):
-                ctl(["rabbitmqctl", "-n", f"{match.group(1)}@localhost"], "stop", check=False, timeout=60)
+    @property
+    def dir(self):
+        return self.node.dir if self.node else None
 
     def start(self):
-        self.reap_stale()
+        cluster.reap_stale(NODE_NAMES)
         for attempt in (1, 2):  # a port taken between the check and the bind: once more, other ports
+            self.node = cluster.Node(f"binhyen-rel-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+                                     tempfile.mkdtemp(prefix="binhyen-reliability-rabbitmq-"))
+            self.command, self.description = self.node.command, f"private node {self.node.name}"
             try:
-                return self._boot()
+                self.node.start()
+                self.amqp_base = self.node.uri()
+                return
             except (RuntimeError, subprocess.SubprocessError):
+                self.node.close(keep=False)
                 if attempt == 2:
                     raise
-                self.close(keep=False)
-
-    def _boot(self):
-        server = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
-        # A directory of its own: the node runs as the rabbitmq user, which must reach it.
-        self.dir = Path(tempfile.mkdtemp(prefix="binhyen-reliability-rabbitmq-"))
-        amqp_port, dist_port = self._port(), self._port()
-        (self.dir / "rabbitmq.conf").write_text(f"listeners.tcp.1 = 127.0.0.1:{amqp_port}\n")
-        (self.dir / "enabled_plugins").write_text("[].\n")
-        if os.geteuid() == 0:  # the server drops to the rabbitmq user
-            user = pwd.getpwnam("rabbitmq")
-            for path in [self.dir, *self.dir.rglob("*")]:
-                os.chown(path, user.pw_uid, user.pw_gid)
-        env = dict(os.environ, RABBITMQ_NODENAME=self.node, RABBITMQ_DIST_PORT=str(dist_port),
-                   RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq.conf"),
-                   RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "enabled_plugins"),
-                   RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"), RABBITMQ_LOG_BASE=str(self.dir / "log"),
-                   RABBITMQ_PID_FILE=str(self.dir / "pid"),
-                   RABBITMQ_PLUGINS_EXPAND_DIR=str(self.dir / "plugins-expand"),
-                   ERL_CRASH_DUMP=str(self.dir / "erl_crash.dump"))
-        with open(self.dir / "server.log", "ab") as out:
-            self.proc = subprocess.Popen([server], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        deadline = time.monotonic() + 90
-        while not port_open(amqp_port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the private RabbitMQ node did not start: see {self.dir}/server.log and "
-                                   f"{self.dir}/log")
-            time.sleep(0.2)
-        ctl(self.command, "await_startup", "--timeout", "60", timeout=90)
-        self.amqp_base = f"amqp://guest:guest@127.0.0.1:{amqp_port}/"
 
     def close(self, keep=False):
-        if self.proc is None:
-            if self.dir is not None and not keep:
-                shutil.rmtree(self.dir, ignore_errors=True)
-            return
-        ctl(self.command, "stop", timeout=60, check=False)  # stops and halts the node
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        pid_file = self.dir / "pid"
-        if pid_file.exists():
-            try:
-                pid = int(pid_file.read_text().strip())
-                if pid_alive(pid):
-                    os.kill(pid, signal.SIGKILL)
-            except (ValueError, ProcessLookupError):
-                pass
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc = None
-        if not keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        if self.node is not None:
+            self.node.close(keep=keep)
+
+
+class ClusterBroker(SharedBroker):
+    """Three RabbitMQ nodes of this run's own, clustered (tools/cluster.py); the services get
+    every node in AMQP_URI and declare quorum queues. The broker fault is then the loss of a
+    node: the one leading most queues, and later another."""
+
+    private = True
+    unavailable = staticmethod(cluster.unavailable)
+    env = {"RABBITMQ_QUEUE_TYPE": "quorum"}
+
+    def __init__(self):
+        super().__init__()
+        self.cluster = cluster.Cluster(f"binhyen-rel-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+                                       directory=tempfile.mkdtemp(prefix="binhyen-reliability-cluster-"))
+        self.dir = self.cluster.dir
+        self.description = f"cluster of {len(self.cluster.nodes)} nodes ({self.cluster.prefix}-1..3), quorum queues"
+
+    @property
+    def command(self):
+        return self.cluster.live().command   # any node that is up answers for the cluster
+
+    @command.setter
+    def command(self, value):
+        pass
+
+    def start(self):
+        cluster.reap_stale(NODE_NAMES)
+        self.cluster.start()
+        self.amqp_base = self.cluster.uri()
+
+    def close(self, keep=False):
+        self.cluster.close(keep=keep)
 
 
 # --- the sandbox ------------------------------------------------------------------------------------
@@ -537,7 +497,12 @@ class Run:
         p, say = self.p, self.clock.say
         # --- the broker ---------------------------------------------------------------------
         broker_skip = None
-        if self.broker_choice == "private":
+        if self.broker_choice == "cluster":
+            reason = ClusterBroker.unavailable()
+            if reason is not None:
+                raise SystemExit(f"--broker cluster: cannot start RabbitMQ nodes here: {reason}")
+            self.broker = ClusterBroker()
+        elif self.broker_choice == "private":
             reason = PrivateBroker.unavailable()
             if reason is None:
                 self.broker = PrivateBroker()
@@ -560,7 +525,7 @@ class Run:
             "PARTNER_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS), "OUTBOX_POLL_SECONDS": "0.2",
             "PUBLIC_TIPS_TRUSTED_PROXIES": "1", "LOG_LEVEL": "WARNING",
-            **p["rates"],
+            **p["rates"], **self.broker.env,
         }
         self.stack = Stack(extra_env=env, amqp_base=self.broker.amqp_base, rabbitmqctl=self.broker.command,
                            log_dir=self.log_dir, vhost_prefix=f"{VHOST_PREFIX}{os.getpid()}-")
@@ -627,7 +592,10 @@ class Run:
 
     def inject(self, broker_skip):
         p, say = self.p, self.clock.say
-        if broker_skip:
+        if isinstance(self.broker, ClusterBroker):
+            lost = self.lose_node()
+            self.lose_node(avoid={lost})
+        elif broker_skip:
             self.fault("rabbitmq restart", skipped=broker_skip)
             say(f"rabbitmq: skipped: {broker_skip}")
         else:
@@ -674,6 +642,35 @@ class Run:
             entry["down_s"] = down
             say(f"mongodb: SecantusDB stopped and started again ({down:.1f} s without it)")
             self.recover(entry)
+
+    def lose_node(self, avoid=()):
+        """Stop the cluster node leading most of the run's quorum queues (not one in `avoid`) for
+        `broker_down` seconds, then start it again; the system must keep serving meanwhile, on
+        the other two. Returns the node's name."""
+        p, say = self.p, self.clock.say
+        leaders = self.broker.cluster.leaders(self.stack.vhost)
+        candidates = [name for name, _n in leaders.most_common() if name not in avoid] + \
+                     [node.name for node in self.broker.cluster.nodes if node.name not in avoid]
+        node = self.broker.cluster.node(candidates[0])
+        entry = self.fault(f"rabbitmq node {node.name.split('@')[0]} stopped", node=node.name,
+                           leading=leaders.get(node.name, 0), queues=sum(leaders.values()), down_s=p["broker_down"])
+        say(f"rabbitmq: stopping {node.name} (leader of {leaders.get(node.name, 0)} of the "
+            f"{sum(leaders.values())} quorum queues), {p['broker_down']:.0f} s down")
+        started = time.monotonic()
+        node.stop()
+        took = ready(self.stack.url, p["broker_down"])
+        entry["ready_while_down_s"] = took
+        say(f"  /readyz green on the other nodes after {took:.1f} s" if took is not None else
+            f"  /readyz not green within {p['broker_down']:.0f} s on the other nodes")
+        if took is None:
+            self.problems.append(f"/readyz not green while {node.name} was down")
+        time.sleep(max(0.0, p["broker_down"] - (time.monotonic() - started)))
+        node.start()
+        self.broker.cluster.await_member(node)
+        say(f"rabbitmq: {node.name} started again and back in the cluster; leaders now "
+            f"{dict(self.broker.cluster.leaders(self.stack.vhost))}")
+        self.recover(entry)
+        return node.name
 
     # --- settling and checking -------------------------------------------------------------------
     def backlog(self, older_than=0.0):
@@ -970,8 +967,10 @@ def main(argv=None):
                       help="province audience, 15 s broker outage (the default)")
     form.add_argument("--reduced", dest="profile", action="store_const", const="reduced",
                       help="city audience, 5 s broker outage on a private node: what the test suite runs")
-    parser.add_argument("--broker", choices=["shared", "private"],
-                        help="stop the RabbitMQ at AMQP_URI (shared) or a node of the run's own (private)")
+    parser.add_argument("--broker", choices=["shared", "private", "cluster"],
+                        help="stop the RabbitMQ at AMQP_URI (shared) or a node of the run's own (private); or "
+                             "run on a three-node cluster of its own with quorum queues and stop two of its "
+                             "nodes in turn (cluster)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--keep-logs", action="store_true", help="keep every process's log")
     parser.add_argument("--no-faults", action="store_true",

@@ -6,14 +6,13 @@ turn events into deliveries and answer the API.
 import logging
 import uuid
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from contracts.notify import ALERT_EVENT, DeliveryQuery, DeliveryStatsQuery, RelayConfirm, RelayTaskQuery
 from contracts.permissions import may, require
 from contracts.rpc import Forbidden, InvalidInput
 from service_runtime import logs
-from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
+from service_runtime.entrypoints import RpcProxy, ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
 from services.notify import domain

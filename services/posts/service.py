@@ -7,12 +7,11 @@ import base64
 import logging
 from datetime import datetime
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from contracts.permissions import Actor
 from contracts.rpc import Conflict, InvalidInput, NotFound
-from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc
+from service_runtime.entrypoints import RpcProxy, ServiceBase, event_subscriber, rpc
 from service_runtime.storage import StoreProvider, utcnow
 from service_runtime.validation import load
 from services.posts import domain, schemas

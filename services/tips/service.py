@@ -14,14 +14,13 @@ import logging
 import uuid
 from datetime import timedelta
 
-from nameko.rpc import RpcProxy
 
 from contracts.permissions import Actor, require
 from contracts.rpc import Conflict, Forbidden, InvalidInput, NotFound
 from contracts.tips import (ACCESS_DENIED, ANY, ATTACHMENT_MAX_BYTES, CATEGORIES, INTAKE_QUEUE, SOURCES,
                             TipAccessDenied, VaultUnavailable)
 from service_runtime import logs
-from service_runtime.entrypoints import ServiceBase, event_subscriber, rpc, work_consumer
+from service_runtime.entrypoints import RpcProxy, ServiceBase, event_subscriber, rpc, work_consumer
 from service_runtime.storage import StoreProvider, utcnow
 from contracts.text import fold_for_search, search_tokens
 from service_runtime.validation import load
