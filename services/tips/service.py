@@ -26,8 +26,7 @@ from contracts.text import fold_for_search, search_tokens
 from service_runtime.validation import load
 from contracts import photos
 from services.tips import domain, schemas
-from services.tips.store import (CodeTaken, DuplicateIntake, StaleTip, TipsStore, all_of, new_tip_id,
-                                 scope_filter)
+from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id
 from services.tips.triage import WardGazetteer, near_duplicates, triage
 from services.tips.dependencies import Cached, TriageModelProvider, VaultProvider, sla_timer
 from services.tips.events import (SUMMARY_CHARS, assigned_event, received_event, reply_event, status_event,
@@ -269,7 +268,7 @@ class TipsService(ServiceBase):
         for tip in self.store.pending_triage(now - timedelta(seconds=PENDING_TRIAGE_AFTER)):
             try:
                 triaged, events = self._triage_and_route(tip, now)
-                self.store.save_tips([(tip, triaged)], events, extra_filter={"status": "received"})
+                self.store.save_pending_triage(tip, triaged, events)
             except StaleTip:
                 pass  # another instance did it
             except Exception as exc:
@@ -295,7 +294,7 @@ class TipsService(ServiceBase):
             event = escalated_event(tip, escalation,
                                     domain.as_utc(tip["received_at"]) + timedelta(seconds=level * window))
             try:
-                self.store.save_tips([(tip, escalated)], [event], extra_filter={"escalation_level": level - 1})
+                self.store.save_escalation(tip, escalated, level, event)
                 logs.log(logger, logging.INFO, "tip escalated", tip_id=tip["id"], escalation_level=level,
                          to_unit=escalation["to_unit"])
             except StaleTip:
@@ -331,8 +330,7 @@ class TipsService(ServiceBase):
 
     @rpc
     def get_unit_projection(self, unit_id):
-        doc = self.store.get_unit(unit_id)
-        return None if doc is None else {"id": doc["_id"], "name": doc["name"], "version": doc["version"]}
+        return self.store.unit_projection(unit_id)
 
     # --- staff: reading ---------------------------------------------------------------------------
     def _scope(self, actor):
@@ -358,28 +356,7 @@ class TipsService(ServiceBase):
     @rpc
     def list_tips(self, actor, query=None):
         q = load(schemas.TipQuery(), query or {})
-        conditions = []
-        scope = self._scope(actor)
-        if scope is not None:
-            conditions.append(scope_filter(scope))
-        for key in ("status", "category", "urgency", "ward", "unit_id", "channel"):
-            if key in q:
-                conditions.append({key: q[key]})
-        if "wanted_post_id" in q:
-            conditions.append({"wanted_notice.post_id": q["wanted_post_id"]})
-        if q.get("waiting") or q.get("past_sla"):
-            conditions.append({"status": {"$in": list(domain.WAITING_STATUSES)}})
-        if q.get("past_sla"):
-            conditions.append({"sla_due_at": {"$lt": utcnow()}})
-        if "received_from" in q:
-            conditions.append({"received_at": {"$gte": q["received_from"]}})
-        if "received_to" in q:
-            conditions.append({"received_at": {"$lt": q["received_to"]}})
-        words = search_tokens(q.get("text", ""))
-        if words:
-            conditions.append({"search_tokens": {"$all": words}})
-        mongo = all_of(conditions)
-        tips, cursor = self.store.list_tips(mongo, q["limit"], q["cursor"])
+        tips, cursor = self.store.search(q, self._scope(actor), q["limit"], q["cursor"], utcnow())
         return {"items": [summary_view(t) for t in tips], "next_cursor": cursor}
 
     @rpc
@@ -555,8 +532,7 @@ class TipsService(ServiceBase):
     @rpc
     def reveal_audit(self, tip_id):
         """Every opening of this tip's vault entry, oldest first (for audits and tests)."""
-        return jsonable([{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]}
-                         for doc in self.store.reveal_audit_for(tip_id)])
+        return jsonable(self.store.reveal_audit_for(tip_id))
 
     @rpc
     def list_reveals(self, actor, tip_id):
@@ -687,23 +663,9 @@ class TipsService(ServiceBase):
     def work_counts(self, actor):
         """What waits in this officer's scope (the console's home): open tips nobody has taken up
         yet, open emergencies among them, and those already past their SLA."""
-        scope = self._scope(actor)
-        waiting = {"status": {"$in": list(domain.WAITING_STATUSES)}}
-        if scope is not None:
-            waiting.update(scope_filter(scope))
-        return {"waiting": self.store.count(waiting),
-                "emergency": self.store.count(dict(waiting, urgency="emergency")),
-                "past_sla": self.store.count(dict(waiting, sla_due_at={"$lt": utcnow()}))}
+        return self.store.work_counts(self._scope(actor), utcnow())
 
     @rpc
     def tip_stats(self, actor, query=None):
         q = load(schemas.StatsQuery(), query or {})
-        conditions = []
-        scope = self._scope(actor)
-        if scope is not None:
-            conditions.append(scope_filter(scope))
-        if "received_from" in q:
-            conditions.append({"received_at": {"$gte": q["received_from"]}})
-        if "received_to" in q:
-            conditions.append({"received_at": {"$lt": q["received_to"]}})
-        return domain.tip_stats(self.store.stats_rows(all_of(conditions)))
+        return domain.tip_stats(self.store.stats_rows(q, self._scope(actor)))
