@@ -572,18 +572,22 @@ class TipStats(Schema):
         "description": "tips received per week: the week's Monday (UTC+7, YYYY-MM-DD) -> count, quiet weeks as 0"})
 
 
-class TriageCorrectionRecord(Schema):
-    """An officer's correction of triage, kept as a labelled example (its text redacted)."""
-    tip_id = fields.String(required=True)
-    tip_code = fields.String(allow_none=True)
-    at = _when(required=True)
-    actor = fields.String(allow_none=True)
-    unit_id = fields.String(allow_none=True)
+class _LabelledText(Schema):
+    """A tip's text (redacted) with the labels an officer gave it: what the triage model learns from."""
     channel = fields.String(allow_none=True)
     text = fields.String(required=True)
     category = fields.String(allow_none=True)
     urgency = fields.String(allow_none=True)
     ward = fields.String(allow_none=True)
+
+
+class TriageCorrectionRecord(_LabelledText):
+    """An officer's correction of triage, kept as a labelled example."""
+    tip_id = fields.String(required=True)
+    tip_code = fields.String(allow_none=True)
+    at = _when(required=True)
+    actor = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
     before = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
         "description": "category, urgency and ward before the correction"})
     changed = fields.List(fields.String(), required=True)
@@ -591,14 +595,9 @@ class TriageCorrectionRecord(Schema):
     reason = fields.String(allow_none=True)
 
 
-class LabelledExample(Schema):
+class LabelledExample(_LabelledText):
     """A correction as a row of the labelled data files (data/tips-*.jsonl)."""
     id = fields.String(required=True)
-    channel = fields.String(allow_none=True)
-    text = fields.String(required=True)
-    category = fields.String(allow_none=True)
-    urgency = fields.String(allow_none=True)
-    ward = fields.String(allow_none=True)
     is_anonymous_request = fields.Boolean(required=True)
     note = fields.String(required=True)
 
