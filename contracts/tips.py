@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 from nameko.exceptions import deserialize_to_instance
 
 from contracts.rpc import PageQuery, ServiceError
+from contracts.times import iso
 
 # --- vocabulary ------------------------------------------------------------------------------
 
@@ -323,12 +324,17 @@ class StatsQuery(Schema):
 
 # --- what the API returns -------------------------------------------------------------------
 
-DATE_TIME = {"format": "date-time"}
+class When(fields.DateTime):
+    """A moment in a response: ISO 8601 in UTC, JSON-native across RPC and HTTP alike. Dumps a
+    datetime, or the ISO string the tips service already dumped (the gateway dumps the service's
+    answer again, with the same schema)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return iso(value)
 
 
 def _when(**kwargs):
-    # Views carry ISO 8601 strings (UTC): JSON-native across RPC and HTTP alike.
-    return fields.String(allow_none=True, metadata=DATE_TIME, **kwargs)
+    return When(allow_none=True, **kwargs)
 
 
 class TipReceipt(Schema):
@@ -392,6 +398,8 @@ class AuditEntry(Schema):
     to_status = fields.String(data_key="to", attribute="to", allow_none=True)
     reason = fields.String(allow_none=True)
     unit_id = fields.String(allow_none=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.List(fields.String(allow_none=True)), metadata={
+        "description": "an officer's correction of triage: field -> [before, after]"})
 
 
 class Escalation(Schema):
@@ -423,6 +431,17 @@ class WantedLink(Schema):
     post_id = fields.String(required=True)
     title = fields.String(allow_none=True)
     full_name = fields.String(allow_none=True)
+
+
+class Retriage(Schema):
+    """Triage run again on request: its suggestion, kept beside the tip until an officer acts on it."""
+    at = _when(required=True)
+    by = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True)
+    ward = fields.String(allow_none=True)
+    is_spam = fields.Boolean()
+    reasons = fields.List(fields.String())
 
 
 class TipSummary(Schema):
@@ -472,6 +491,7 @@ class Tip(Schema):
     duplicate_candidates = fields.List(fields.Nested(DuplicateCandidate))
     faq_suggestions = fields.List(fields.Nested(FaqSuggestion))
     wanted_notice = fields.Nested(WantedLink, allow_none=True)
+    retriage = fields.Nested(Retriage)
     escalations = fields.List(fields.Nested(Escalation))
     messages = fields.List(fields.Nested(ThreadMessage))
     notes = fields.List(fields.Nested(Note))
@@ -510,6 +530,7 @@ class ReplyTemplateList(Schema):
 class RevealRecord(Schema):
     """One opening of a tip's vault entry: an admin's reveal, or notify reading where a reply goes."""
     id = fields.String(required=True)
+    tip_id = fields.String(required=True)
     at = _when(required=True)
     actor = fields.String(allow_none=True, metadata={"description": "officer id, or system:notify"})
     reason = fields.String(allow_none=True)
@@ -549,6 +570,45 @@ class TipStats(Schema):
     time_to_acknowledge_seconds = fields.Nested(Percentiles, required=True)
     by_week = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
         "description": "tips received per week: the week's Monday (UTC+7, YYYY-MM-DD) -> count, quiet weeks as 0"})
+
+
+class _LabelledText(Schema):
+    """A tip's text (redacted) with the labels an officer gave it: what the triage model learns from."""
+    channel = fields.String(allow_none=True)
+    text = fields.String(required=True)
+    category = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True)
+    ward = fields.String(allow_none=True)
+
+
+class TriageCorrectionRecord(_LabelledText):
+    """An officer's correction of triage, kept as a labelled example."""
+    tip_id = fields.String(required=True)
+    tip_code = fields.String(allow_none=True)
+    at = _when(required=True)
+    actor = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    before = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
+        "description": "category, urgency and ward before the correction"})
+    changed = fields.List(fields.String(), required=True)
+    suggested_category = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class LabelledExample(_LabelledText):
+    """A correction as a row of the labelled data files (data/tips-*.jsonl)."""
+    id = fields.String(required=True)
+    is_anonymous_request = fields.Boolean(required=True)
+    note = fields.String(required=True)
+
+
+class TriageCorrectionReport(Schema):
+    corrections = fields.List(fields.Nested(TriageCorrectionRecord), required=True)
+    labels = fields.List(fields.Nested(LabelledExample), required=True, metadata={
+        "description": "the latest correction of each tip"})
+    pairs = fields.List(fields.Tuple((fields.String(), fields.String(allow_none=True), fields.String(allow_none=True),
+                                      fields.Integer())), required=True, metadata={
+        "description": "[field, from, to, count], most frequent first"})
 
 
 # --- events tips emits -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Tips: input schemas. The payloads cross the service boundary, so they live in
-contracts/tips.py (the gateway validates with the same ones); this module names them
-for the service.
+"""Tips: input and response schemas. Payloads and answers cross the service boundary, so they
+live in contracts/tips.py (the gateway validates and documents with the same ones); this module
+names them for the service.
 
-Every schema raises on unknown fields. Shape only: the meaning (NFC, control
+Every input schema raises on unknown fields. Shape only: the meaning (NFC, control
 characters, emoji-only text, the 5,000-character cap, ward lookup) is decided by
 ``domain.prepare_intake`` and friends, which the service calls after loading.
 """
@@ -15,3 +15,8 @@ from contracts.tips import (  # noqa: F401
 from contracts.tips import CorrectionQuery, TriageCorrection  # noqa: F401
 
 from contracts.tips import ReplyTemplateInput, ReplyTemplatePatch, ReplyTemplateQuery  # noqa: F401
+
+# What the service answers: the gateway documents and dumps the same schemas.
+from contracts.tips import (  # noqa: F401
+    PublicStatus, ReplyTemplate, ReplyTemplateList, RevealedIdentity, RevealRecord, RoutingTable, Tip, TipReceipt,
+    TipStats, TipSummary, TriageCorrectionReport)

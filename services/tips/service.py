@@ -4,9 +4,10 @@ Web tips arrive on the intake queue (`store_queued_tip`: the gateway already ans
 citizen, so the tip is stored under the code it drew, once per intake id); Zalo and
 Facebook tips by RPC (`submit_tip`, answered after the commit). Staff operations take the
 acting officer (`actor`, from the gateway's token) first; the unit scope comes from groups'
-`scope_of`. Rules live in `domain.py`; this module loads input, gathers what the rules
-need, and writes the result with its events in one transaction (`store.save_tips` /
-`store.create_tip`). Tip text and tipster identity are never logged.
+`scope_of`. Rules live in `domain/`, queries in `store.py`; this module loads input, gathers
+what the rules need, writes the result with its events in one transaction (`store.save_tips` /
+`store.create_tip`) and answers through the contracts' response schemas. Tip text and tipster
+identity are never logged.
 """
 import base64
 import binascii
@@ -26,8 +27,7 @@ from contracts.text import fold_for_search, search_tokens
 from service_runtime.validation import load
 from contracts import photos
 from services.tips import domain, schemas
-from services.tips.store import (CodeTaken, DuplicateIntake, StaleTip, TipsStore, all_of, new_tip_id,
-                                 scope_filter)
+from services.tips.store import CodeTaken, DuplicateIntake, StaleTip, TipsStore, new_tip_id
 from services.tips.triage import WardGazetteer, near_duplicates, triage
 from services.tips.dependencies import Cached, TriageModelProvider, VaultProvider, sla_timer
 from services.tips.events import (SUMMARY_CHARS, assigned_event, received_event, reply_event, status_event,
@@ -54,33 +54,25 @@ def on_fresh_data(save, conflict=None):
                 raise conflict or Conflict("Tin báo vừa được cập nhật, hãy tải lại / the tip changed, reload it")
 
 
-# --- views -------------------------------------------------------------------------------------------
+# --- responses: dumped through the contracts' schemas (the gateway documents and dumps the same) -------
 
-def jsonable(value):
-    """Datetimes as ISO 8601 strings, recursively: JSON-native across RPC and HTTP."""
-    if hasattr(value, "isoformat"):
-        return domain.as_utc(value).isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
+TIP = schemas.Tip()
+TIP_SUMMARIES = schemas.TipSummary(many=True)
+PUBLIC_STATUS = schemas.PublicStatus()
 
 
 def staff_view(tip):
-    return jsonable(domain.staff_view(tip, alias_for(tip["id"])))
+    return TIP.dump(domain.staff_view(tip, alias_for(tip["id"])))
 
 
-def summary_view(tip):
-    return jsonable({"id": tip["id"], "tip_code": tip["tip_code"], "status": tip["status"],
-                     "category": tip.get("category"), "urgency": tip.get("urgency"), "ward": tip.get("ward"),
-                     "unit_id": tip.get("unit_id"), "channel": tip.get("channel", "web"),
-                     "summary": tip.get("text", "")[:SUMMARY_CHARS], "received_at": tip["received_at"],
-                     "sla_due_at": tip.get("sla_due_at"), "is_spam": bool(tip.get("is_spam"))})
+def summary_views(tips):
+    """The staff list's rows: the summary is the start of the text."""
+    return TIP_SUMMARIES.dump([dict(tip, summary=tip.get("text", "")[:SUMMARY_CHARS], channel=tip.get("channel", "web"),
+                                    is_spam=bool(tip.get("is_spam"))) for tip in tips])
 
 
 def receipt(tip, secret, duplicate=False):
-    return domain.receipt(tip["tip_code"], secret, tip.get("urgency"), duplicate)
+    return schemas.TipReceipt().dump(domain.receipt(tip["tip_code"], secret, tip.get("urgency"), duplicate))
 
 
 def with_message_id(tip):
@@ -269,7 +261,7 @@ class TipsService(ServiceBase):
         for tip in self.store.pending_triage(now - timedelta(seconds=PENDING_TRIAGE_AFTER)):
             try:
                 triaged, events = self._triage_and_route(tip, now)
-                self.store.save_tips([(tip, triaged)], events, extra_filter={"status": "received"})
+                self.store.save_pending_triage(tip, triaged, events)
             except StaleTip:
                 pass  # another instance did it
             except Exception as exc:
@@ -295,7 +287,7 @@ class TipsService(ServiceBase):
             event = escalated_event(tip, escalation,
                                     domain.as_utc(tip["received_at"]) + timedelta(seconds=level * window))
             try:
-                self.store.save_tips([(tip, escalated)], [event], extra_filter={"escalation_level": level - 1})
+                self.store.save_escalation(tip, escalated, level, event)
                 logs.log(logger, logging.INFO, "tip escalated", tip_id=tip["id"], escalation_level=level,
                          to_unit=escalation["to_unit"])
             except StaleTip:
@@ -331,8 +323,7 @@ class TipsService(ServiceBase):
 
     @rpc
     def get_unit_projection(self, unit_id):
-        doc = self.store.get_unit(unit_id)
-        return None if doc is None else {"id": doc["_id"], "name": doc["name"], "version": doc["version"]}
+        return self.store.unit_projection(unit_id)
 
     # --- staff: reading ---------------------------------------------------------------------------
     def _scope(self, actor):
@@ -358,29 +349,8 @@ class TipsService(ServiceBase):
     @rpc
     def list_tips(self, actor, query=None):
         q = load(schemas.TipQuery(), query or {})
-        conditions = []
-        scope = self._scope(actor)
-        if scope is not None:
-            conditions.append(scope_filter(scope))
-        for key in ("status", "category", "urgency", "ward", "unit_id", "channel"):
-            if key in q:
-                conditions.append({key: q[key]})
-        if "wanted_post_id" in q:
-            conditions.append({"wanted_notice.post_id": q["wanted_post_id"]})
-        if q.get("waiting") or q.get("past_sla"):
-            conditions.append({"status": {"$in": list(domain.WAITING_STATUSES)}})
-        if q.get("past_sla"):
-            conditions.append({"sla_due_at": {"$lt": utcnow()}})
-        if "received_from" in q:
-            conditions.append({"received_at": {"$gte": q["received_from"]}})
-        if "received_to" in q:
-            conditions.append({"received_at": {"$lt": q["received_to"]}})
-        words = search_tokens(q.get("text", ""))
-        if words:
-            conditions.append({"search_tokens": {"$all": words}})
-        mongo = all_of(conditions)
-        tips, cursor = self.store.list_tips(mongo, q["limit"], q["cursor"])
-        return {"items": [summary_view(t) for t in tips], "next_cursor": cursor}
+        tips, cursor = self.store.search(q, self._scope(actor), q["limit"], q["cursor"], utcnow())
+        return {"items": summary_views(tips), "next_cursor": cursor}
 
     @rpc
     def get_tip(self, actor, tip_id):
@@ -502,9 +472,9 @@ class TipsService(ServiceBase):
         q = load(schemas.CorrectionQuery(), query or {})
         corrections = self.store.triage_corrections(q.get("since"), q.get("until"), self._scope(actor))
         latest = {c["tip_id"]: c for c in corrections}
-        return {"corrections": jsonable(corrections),
-                "labels": [domain.label_row(c) for c in latest.values()],
-                "pairs": [list(row) for row in domain.correction_report(corrections)]}
+        return schemas.TriageCorrectionReport().dump({
+            "corrections": corrections, "labels": [domain.label_row(c) for c in latest.values()],
+            "pairs": domain.correction_report(corrections)})
 
     @rpc
     def acknowledge_tip(self, actor, tip_id):
@@ -534,7 +504,8 @@ class TipsService(ServiceBase):
             return updated, [], audit
         self._change(actor, tip_id, change)
         logs.log(logger, logging.WARNING, "tipster identity revealed", tip_id=tip_id, actor=actor.get("id"))
-        return {"tip_id": tip_id, "identity": result["identity"], "audit_id": result["audit_id"]}
+        return schemas.RevealedIdentity().dump({"tip_id": tip_id, "identity": result["identity"],
+                                                "audit_id": result["audit_id"]})
 
     @rpc
     def reply_recipient(self, tip_id):
@@ -555,8 +526,7 @@ class TipsService(ServiceBase):
     @rpc
     def reveal_audit(self, tip_id):
         """Every opening of this tip's vault entry, oldest first (for audits and tests)."""
-        return jsonable([{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]}
-                         for doc in self.store.reveal_audit_for(tip_id)])
+        return schemas.RevealRecord(many=True).dump(self.store.reveal_audit_for(tip_id))
 
     @rpc
     def list_reveals(self, actor, tip_id):
@@ -576,7 +546,7 @@ class TipsService(ServiceBase):
 
     @rpc
     def public_status(self, code, secret):
-        return jsonable(domain.public_status(self._tip_for_tipster(code, secret)))
+        return PUBLIC_STATUS.dump(domain.public_status(self._tip_for_tipster(code, secret)))
 
     @rpc
     def public_message(self, code, secret, payload):
@@ -586,7 +556,7 @@ class TipsService(ServiceBase):
             tip = self._tip_for_tipster(code, secret)
             updated = domain.add_message(tip, "citizen", data["text"], utcnow())
             with_message_id(updated)
-            return jsonable(domain.public_status(self.store.save_tips([(tip, updated)])[0]))
+            return PUBLIC_STATUS.dump(domain.public_status(self.store.save_tips([(tip, updated)])[0]))
         return on_fresh_data(save, Conflict("Vui lòng gửi lại / please send again"))
 
     @rpc
@@ -616,7 +586,7 @@ class TipsService(ServiceBase):
     @rpc
     def get_routing_rules(self, actor):
         require(actor, "routing.read")
-        return jsonable(self.store.routing_rules())
+        return schemas.RoutingTable().dump(self.store.routing_rules())
 
     @rpc
     def put_routing_rules(self, actor, payload):
@@ -624,7 +594,7 @@ class TipsService(ServiceBase):
         data = load(schemas.RoutingRules(), payload or {})
         self.cache.forget("units")  # check against the directory as it is now
         rules = domain.validate_rules(data["rules"], self._units(), CATEGORIES, wards=self._wards()["ids"])
-        return jsonable(self.store.save_routing_rules(rules, actor.get("id")))
+        return schemas.RoutingTable().dump(self.store.save_routing_rules(rules, actor.get("id")))
 
     # --- FAQ --------------------------------------------------------------------------------------------
     @rpc
@@ -661,13 +631,13 @@ class TipsService(ServiceBase):
             templates = self.store.reply_templates()
         else:
             templates = domain.templates_for(category, self.store.reply_templates({category, ANY}))
-        return {"items": jsonable(templates)}
+        return schemas.ReplyTemplateList().dump({"items": templates})
 
     @rpc
     def create_reply_template(self, actor, payload):
         require(actor, "reply_templates.edit")
         fields = domain.reply_template(load(schemas.ReplyTemplateInput(), payload or {}))
-        return jsonable(self.store.create_reply_template(fields, actor.get("id")))
+        return schemas.ReplyTemplate().dump(self.store.create_reply_template(fields, actor.get("id")))
 
     @rpc
     def update_reply_template(self, actor, template_id, payload):
@@ -675,7 +645,7 @@ class TipsService(ServiceBase):
         changes = domain.reply_template(load(schemas.ReplyTemplatePatch(), payload or {}), partial=True)
         if not changes:
             raise InvalidInput("Không có gì để sửa / nothing to change", {"_body": ["empty"]})
-        return jsonable(self.store.update_reply_template(template_id, changes, actor.get("id")))
+        return schemas.ReplyTemplate().dump(self.store.update_reply_template(template_id, changes, actor.get("id")))
 
     @rpc
     def delete_reply_template(self, actor, template_id):
@@ -687,23 +657,9 @@ class TipsService(ServiceBase):
     def work_counts(self, actor):
         """What waits in this officer's scope (the console's home): open tips nobody has taken up
         yet, open emergencies among them, and those already past their SLA."""
-        scope = self._scope(actor)
-        waiting = {"status": {"$in": list(domain.WAITING_STATUSES)}}
-        if scope is not None:
-            waiting.update(scope_filter(scope))
-        return {"waiting": self.store.count(waiting),
-                "emergency": self.store.count(dict(waiting, urgency="emergency")),
-                "past_sla": self.store.count(dict(waiting, sla_due_at={"$lt": utcnow()}))}
+        return self.store.work_counts(self._scope(actor), utcnow())
 
     @rpc
     def tip_stats(self, actor, query=None):
         q = load(schemas.StatsQuery(), query or {})
-        conditions = []
-        scope = self._scope(actor)
-        if scope is not None:
-            conditions.append(scope_filter(scope))
-        if "received_from" in q:
-            conditions.append({"received_at": {"$gte": q["received_from"]}})
-        if "received_to" in q:
-            conditions.append({"received_at": {"$lt": q["received_to"]}})
-        return domain.tip_stats(self.store.stats_rows(all_of(conditions)))
+        return schemas.TipStats().dump(domain.tip_stats(self.store.stats_rows(q, self._scope(actor))))

@@ -42,6 +42,9 @@ FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "procedures-faq.json"
 REPLY_TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "reply-templates.json"
 # Store-only fields: never part of the domain's tip.
 STORE_FIELDS = ("_id", "search_tokens", "escalation_due_at", "escalation_level")
+# What the staff list reads of each tip (its summary is the start of the text).
+LISTED_FIELDS = ("tip_code", "status", "category", "urgency", "ward", "unit_id", "channel", "text", "received_at",
+                 "sla_due_at", "is_spam")
 DUPLICATE_WINDOW = timedelta(days=7)
 DUPLICATE_CANDIDATES = 100
 DUPLICATE_SCAN = 2 * DUPLICATE_CANDIDATES  # newest tips looked at for those (closed ones are skipped)
@@ -195,6 +198,16 @@ class TipsStore(Store):
         self.atomic(write)
         return [dict(after, version=before.get("version", 1) + 1) for before, after in changes]
 
+    def save_pending_triage(self, before, after, events):
+        """A tip intake could not triage, triaged now: written only while it is still `received`
+        (another instance of the timer may have triaged it meanwhile: StaleTip)."""
+        return self.save_tips([(before, after)], events, extra_filter={"status": "received"})[0]
+
+    def save_escalation(self, before, after, level, event):
+        """A tip escalated to `level`: written only if no instance escalated it to that level first
+        (StaleTip), so each level, and its event, happens once."""
+        return self.save_tips([(before, after)], [event], extra_filter={"escalation_level": level - 1})[0]
+
     def get_tip(self, tip_id):
         return to_tip(self.db.tips.find_one({"_id": tip_id})) if isinstance(tip_id, str) else None
 
@@ -212,10 +225,11 @@ class TipsStore(Store):
             return None
         return to_tip(self.db.tips.find_one({"channel": channel, "message_id": message_id}))
 
-    def list_tips(self, query, limit, cursor):
-        docs, next_cursor = page(self.db.tips, query, limit, cursor, newest_first=True, projection={
-            "tip_code": 1, "status": 1, "category": 1, "urgency": 1, "ward": 1, "unit_id": 1, "channel": 1,
-            "text": 1, "received_at": 1, "sla_due_at": 1, "is_spam": 1})
+    def search(self, filters, scope, limit, cursor, now):
+        """A page of the staff list, newest first: the tips in `scope` (None: every tip) matching
+        `filters` (a loaded TipQuery; see tip_filter)."""
+        docs, next_cursor = page(self.db.tips, tip_filter(filters, scope, now), limit, cursor, newest_first=True,
+                                 projection=dict.fromkeys(LISTED_FIELDS, 1))
         return [to_tip(doc) for doc in docs], next_cursor
 
     def open_tip_texts(self, category, ward, exclude_id, now):
@@ -255,16 +269,25 @@ class TipsStore(Store):
         self.db.reveal_audit.insert_one(audit)
 
     def reveal_audit_for(self, tip_id):
-        return list(self.db.reveal_audit.find({"tip_id": tip_id}, sort=[("at", ASCENDING)]))
+        """Every opening of this tip's vault entry, oldest first."""
+        return [{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]}
+                for doc in self.db.reveal_audit.find({"tip_id": tip_id}, sort=[("at", ASCENDING)])]
 
     # --- stats ------------------------------------------------------------------------------------
-    def count(self, query):
-        return self.db.tips.count_documents(query)
+    def work_counts(self, scope, now):
+        """Of the tips in `scope` waiting to be taken up: how many, the emergencies among them, and
+        those past their SLA at `now`."""
+        waiting = tip_filter({"waiting": True}, scope, now)
+        return {"waiting": self.db.tips.count_documents(waiting),
+                "emergency": self.db.tips.count_documents(dict(waiting, urgency="emergency")),
+                "past_sla": self.db.tips.count_documents(dict(waiting, sla_due_at={"$lt": now}))}
 
-    def stats_rows(self, query):
-        """What the statistics count, of every tip matching query: one read (each figure its own
-        aggregation cost six scans on SecantusDB)."""
-        return list(self.db.tips.find(query, {"_id": 0, **dict.fromkeys(domain.STATS_FIELDS, 1)}))
+    def stats_rows(self, filters, scope):
+        """What the statistics count (domain.STATS_FIELDS) of every tip in `scope` received in the
+        period `filters` names (a loaded StatsQuery): one read (each figure its own aggregation cost
+        six scans on SecantusDB)."""
+        return list(self.db.tips.find(tip_filter(filters, scope, None),
+                                      {"_id": 0, **dict.fromkeys(domain.STATS_FIELDS, 1)}))
 
     # --- routing rules ---------------------------------------------------------------------------
     def routing_rules(self):
@@ -356,8 +379,9 @@ class TipsStore(Store):
             upsert=True,
         )
 
-    def get_unit(self, unit_id):
-        return self.db.units.find_one({"_id": unit_id})
+    def unit_projection(self, unit_id):
+        doc = self.db.units.find_one({"_id": unit_id})
+        return None if doc is None else {"id": doc["_id"], "name": doc["name"], "version": doc["version"]}
 
     # --- officers' triage corrections -------------------------------------------------------
     def save_triage_correction(self, before, after, correction, events=()):
@@ -443,6 +467,34 @@ def all_of(conditions):
             return {"$and": list(conditions)}
         merged.update(condition)
     return merged
+
+
+# The staff list's filters that are a field of the tip as they are.
+EXACT_FILTERS = ("status", "category", "urgency", "ward", "unit_id", "channel")
+
+
+def tip_filter(filters, scope, now):
+    """The query for the tips in `scope` (None: every tip) that match `filters` (a loaded TipQuery or
+    StatsQuery): the exact fields, the wanted notice a sighting names, waiting (open, not yet taken
+    up), past_sla (waiting, past its deadline at `now`), the received period, and words of the text."""
+    conditions = [] if scope is None else [scope_filter(scope)]
+    for key in EXACT_FILTERS:
+        if key in filters:
+            conditions.append({key: filters[key]})
+    if "wanted_post_id" in filters:
+        conditions.append({"wanted_notice.post_id": filters["wanted_post_id"]})
+    if filters.get("waiting") or filters.get("past_sla"):
+        conditions.append({"status": {"$in": list(domain.WAITING_STATUSES)}})
+    if filters.get("past_sla"):
+        conditions.append({"sla_due_at": {"$lt": now}})
+    if "received_from" in filters:
+        conditions.append({"received_at": {"$gte": filters["received_from"]}})
+    if "received_to" in filters:
+        conditions.append({"received_at": {"$lt": filters["received_to"]}})
+    words = search_tokens(filters.get("text", ""))
+    if words:
+        conditions.append({"search_tokens": {"$all": words}})
+    return all_of(conditions)
 
 
 def scope_filter(scope):

@@ -799,3 +799,15 @@ def test_the_scope_and_filters_become_one_query_where_they_can():
     both = [{"status": "assigned"}, {"status": {"$in": ["received", "assigned"]}}]  # the same field twice
     assert all_of(both) == {"$and": both}
     assert all_of([]) == {}
+
+
+def test_the_inbox_filters_become_the_query_of_the_tips_in_scope():
+    from services.tips.store import tip_filter
+    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    scope = {"units": {"ca-ninh-khanh"}, "wards": set()}
+    past_sla = tip_filter({"urgency": "emergency", "past_sla": True, "text": "Giật TÚI"}, scope, now)
+    assert past_sla == {"unit_id": {"$in": ["ca-ninh-khanh"]}, "urgency": "emergency",
+                        "status": {"$in": ["received", "triaged", "assigned"]}, "sla_due_at": {"$lt": now},
+                        "search_tokens": {"$all": ["giat", "tui"]}}
+    period = tip_filter({"received_from": now - timedelta(days=7), "received_to": now}, None, None)
+    assert period == {"$and": [{"received_at": {"$gte": now - timedelta(days=7)}}, {"received_at": {"$lt": now}}]}
