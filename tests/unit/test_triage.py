@@ -359,6 +359,8 @@ def test_training_reads_extra_labelled_files(tmp_path):
     more = train.training_rows([extra])
     assert len(more) == len(base) + 1 and more[-1]["id"] == "officer-ABC"
     assert not train.lexicon_has_seen(more[-1]) and train.lexicon_has_seen({"id": "dev-001"})
+    # the lexicon weight is judged on tips no category cue was written from
+    assert train.category_cues_have_seen({"id": "team-001"}) and not train.category_cues_have_seen({"id": "ex-001"})
 
 
 # --- officers' corrections (pure rules) ------------------------------------------------
