@@ -129,6 +129,8 @@ def test_emergencies(gazetteer, text):
     "Chung cư mini cháy lớn, còn người mắc kẹt trên tầng 4",
     "Thang máy tòa nhà bị kẹt giữa hai tầng, có 3 người kẹt trong thang máy hơn 30 phút",
     "Anh hàng xóm say rượu đang đứng trên lan can cầu dọa nhảy",
+    "Bé khoảng 3 tuổi bị bỏ quên trong xe ô tô đỗ ở bãi xe siêu thị, cửa khóa, bé khóc lả đi",
+    "Xe tải chở đất mất phanh đang lao xuống dốc về phía chợ",
 ])
 def test_general_danger_wording_is_an_emergency(gazetteer, text):
     """Wording of a person down, shots, fire with people inside, trapped, drowning and
