@@ -224,7 +224,8 @@ def cross_validate(rows: list[dict], wards: WardGazetteer, k: int, log=None) -> 
                 out[mode][i] = p
         if log:
             print(f"fold {n}/{k}: trained on {len(tr)}, tested on {len(te)} "
-                  f"(model weight {model.model_weight}, emergency threshold {model.emergency_threshold:.3f})",
+                  f"(C {model.meta['trained_on']['svm_c']}, model weight {model.model_weight}, "
+                  f"emergency threshold {model.emergency_threshold:.3f})",
                   file=log)
     return out
 

@@ -5,15 +5,18 @@
 Reads the labelled tips in data/ (tips-dev, tips-team-heldout, tips-extra) plus any
 ``--extra`` files in the same format (``binhyen triage export-labels`` writes officers'
 corrections that way), fits the category and emergency heads (scikit-learn LinearSVC
-over character 2–5-grams and word 1–2-grams of the folded text), and chooses, on
-out-of-fold predictions only, how the model is calibrated and combined with the
-lexicons:
+over word uni- and bigrams of the folded text), and chooses, on out-of-fold
+predictions only:
+  * the SVM's C (highest category macro-F1);
   * the softmax temperature of the category head (lowest log-loss);
-  * the model's weight against the lexicons, judged only on tips the lexicons were not
-    written from (see ``lexicon_has_seen``): on the others the lexicons look better than
-    they are;
-  * the emergency threshold: the lowest that keeps emergency precision at
-    EMERGENCY_MIN_PRECISION on those tips, so as few emergencies as possible are missed.
+  * the model's weight against the lexicons, judged only on tips the category cues
+    were not written from (see ``category_cues_have_seen``): on the others the
+    lexicons look better than they are;
+  * the emergency threshold: the highest at which the rules and the emergency head
+    together miss no emergency of the training tips, because a missed emergency can
+    cost a life and a false one minutes (the precision this costs is measured by
+    ``evaluate --cv``); when the rules alone miss none, the lowest threshold that keeps
+    emergency precision at EMERGENCY_MIN_PRECISION on tips new to the urgency wording.
 The file is plain arrays (no pickle), with the version and what it was trained on.
 """
 from __future__ import annotations
@@ -29,9 +32,9 @@ import numpy as np
 
 from services.tips.triage import CATEGORIES, WardGazetteer
 from services.tips.triage.categories import is_spam, score_categories
+from services.tips.triage.decision import NEVER_EMERGENCY
 from services.tips.triage.model import (
-    MODEL_FILE, TriageModel, char_features, combine, lexicon_probabilities, model_words, softmax,
-    word_features,
+    MODEL_FILE, TriageModel, combine, lexicon_probabilities, model_words, softmax, word_features,
 )
 from services.tips.triage.text import fold_tokens
 from services.tips.triage.urgency import urgency
@@ -40,8 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"
 TRAINING_FILES = ("tips-dev.jsonl", "tips-team-heldout.jsonl", "tips-extra.jsonl")
 WARDS_FILE = DATA_DIR / "ninh-binh.json"
-SVM_C = 1.0
-CHAR_MIN_DF = 2
+SVM_CS = (1.0, 3.0, 10.0)
 WORD_MIN_DF = 1
 INNER_FOLDS = 5
 EMERGENCY_MIN_PRECISION = 0.72  # the target is 0.7, with a small margin
@@ -78,6 +80,12 @@ def lexicon_has_seen(row: dict) -> bool:
     if tip_id.startswith("ex-"):
         return int(tip_id.split("-")[1]) % 2 == 1
     return False
+
+
+def category_cues_have_seen(row: dict) -> bool:
+    """True for tips the category cues were written from: tips-dev and tips-team-heldout.
+    tips-extra only ever added urgency wording (its odd half), never a category cue."""
+    return str(row.get("id", "")).startswith(("dev-", "team-"))
 
 
 def data_digest(rows: list[dict]) -> str:
@@ -118,29 +126,24 @@ class LexiconView:
                          for s, sp in zip(self.scores, self.spam)])
 
 
-def _fit_heads(words: list[list[str]], categories: list[str], y_cat: np.ndarray, y_emergency: np.ndarray):
-    """Vectorisers and the two LinearSVC heads, fitted on these rows."""
-    from scipy import sparse
+def _fit_heads(words: list[list[str]], categories: list[str], y_cat: np.ndarray, y_emergency: np.ndarray,
+               c: float):
+    """Vectoriser and the two LinearSVC heads, fitted on these rows."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
-    char_vec = TfidfVectorizer(analyzer=char_features, sublinear_tf=True, min_df=CHAR_MIN_DF)
     word_vec = TfidfVectorizer(analyzer=word_features, sublinear_tf=True, min_df=WORD_MIN_DF)
-    X = sparse.hstack([char_vec.fit_transform(words), word_vec.fit_transform(words)]).tocsr()
-    cat_head = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0).fit(X, y_cat)
+    X = word_vec.fit_transform(words)
+    cat_head = LinearSVC(C=c, class_weight="balanced", random_state=0).fit(X, y_cat)
     assert list(cat_head.classes_) == categories
-    emergency_head = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0).fit(X, y_emergency)
-    return char_vec, word_vec, cat_head, emergency_head
+    emergency_head = LinearSVC(C=c, class_weight="balanced", random_state=0).fit(X, y_emergency)
+    return word_vec, cat_head, emergency_head
 
 
-def _to_model(char_vec, word_vec, cat_head, emergency_head, meta: dict) -> TriageModel:
-    char_vocab = sorted(char_vec.vocabulary_, key=char_vec.vocabulary_.get)
-    word_vocab = sorted(word_vec.vocabulary_, key=word_vec.vocabulary_.get)
+def _to_model(word_vec, cat_head, emergency_head, meta: dict) -> TriageModel:
     return TriageModel({
         "meta": np.array(json.dumps(meta, ensure_ascii=False)),
-        "char_vocabulary": np.array(char_vocab),
-        "word_vocabulary": np.array(word_vocab),
-        "char_idf": char_vec.idf_.astype(np.float32),
+        "word_vocabulary": np.array(sorted(word_vec.vocabulary_, key=word_vec.vocabulary_.get)),
         "word_idf": word_vec.idf_.astype(np.float32),
         "category_weights": cat_head.coef_.T.astype(np.float32),
         "category_bias": cat_head.intercept_.astype(np.float32),
@@ -173,21 +176,25 @@ def train(rows: list[dict], wards: WardGazetteer | None = None, folds: int = INN
     y_cat = np.array([r["category"] for r in rows])
     y_em = np.array([r.get("urgency") == "emergency" for r in rows], dtype=int)
     unseen = np.array([not lexicon_has_seen(r) for r in rows])
+    new_to_cues = np.array([not category_cues_have_seen(r) for r in rows])
     lex = lexicon or LexiconView(rows, wards or load_gazetteer())
 
-    # Out-of-fold decision values: what the model says about tips it was not fitted on.
-    oof_cat = np.zeros((len(rows), len(categories)))
-    oof_em = np.zeros(len(rows))
+    # Out-of-fold decision values for each C: what the model says about tips it was not fitted on.
+    oof_cat = {c: np.zeros((len(rows), len(categories))) for c in SVM_CS}
+    oof_em = {c: np.zeros(len(rows)) for c in SVM_CS}
     n_folds = max(2, min(folds, int(np.bincount(np.unique(y_cat, return_inverse=True)[1]).min())))
     for tr, te in StratifiedKFold(n_folds, shuffle=True, random_state=0).split(words, y_cat):
-        cv, wv, ch, eh = _fit_heads([words[i] for i in tr], categories, y_cat[tr], y_em[tr])
-        fold_model = _to_model(cv, wv, ch, eh, {"version": "fold", "categories": categories,
-                                                "temperature": 1, "model_weight": 1,
-                                                "lexicon_temperature": 1, "emergency_threshold": 0})
-        for i in te:
-            cols, vals = fold_model.features(rows[i]["text"])
-            oof_cat[i] = vals @ fold_model.category_weights[cols] + fold_model.category_bias
-            oof_em[i] = float(vals @ fold_model.emergency_weights[cols] + fold_model.emergency_bias)
+        for c in SVM_CS:
+            fold_model = _to_model(*_fit_heads([words[i] for i in tr], categories, y_cat[tr], y_em[tr], c),
+                                   {"version": "fold", "categories": categories, "temperature": 1,
+                                    "model_weight": 1, "lexicon_temperature": 1, "emergency_threshold": 0})
+            for i in te:
+                cols, vals = fold_model.features(rows[i]["text"])
+                oof_cat[c][i] = vals @ fold_model.category_weights[cols] + fold_model.category_bias
+                oof_em[c][i] = float(vals @ fold_model.emergency_weights[cols] + fold_model.emergency_bias)
+    f1_by_c = {c: _macro_f1(list(y_cat), [categories[j] for j in oof_cat[c].argmax(axis=1)]) for c in SVM_CS}
+    svm_c = max(SVM_CS, key=lambda c: (round(f1_by_c[c], 9), -c))  # ties: the smaller C
+    oof_cat, oof_em = oof_cat[svm_c], oof_em[svm_c]
 
     gold_idx = np.array([categories.index(c) for c in y_cat])
     nll = {t: -np.mean(np.log(softmax(oof_cat / t)[np.arange(len(rows)), gold_idx] + 1e-12))
@@ -196,13 +203,13 @@ def train(rows: list[dict], wards: WardGazetteer | None = None, folds: int = INN
     model_p = softmax(oof_cat / temperature)
 
     model_weight, lexicon_temperature = DEFAULT_MODEL_WEIGHT, DEFAULT_LEXICON_TEMPERATURE
-    if unseen.sum() >= MIN_UNSEEN_FOR_CHOICE:
+    if new_to_cues.sum() >= MIN_UNSEEN_FOR_CHOICE:
         best = None
         for lt in LEXICON_TEMPERATURES:
             lex_p = lex.probabilities(categories, lt)
             for w in MODEL_WEIGHTS:
                 pred = combine(model_p, lex_p, w).argmax(axis=1)
-                f1 = _macro_f1(list(y_cat[unseen]), [categories[j] for j in pred[unseen]])
+                f1 = _macro_f1(list(y_cat[new_to_cues]), [categories[j] for j in pred[new_to_cues]])
                 if best is None or f1 > best[0] + 1e-9:
                     best = (f1, w, lt)
         _, model_weight, lexicon_temperature = best
@@ -210,19 +217,24 @@ def train(rows: list[dict], wards: WardGazetteer | None = None, folds: int = INN
     predicted = [categories[j] for j in combined.argmax(axis=1)]
 
     # Emergency threshold: the rules' emergencies (on the combined category) plus the
-    # model's above the threshold; the lowest threshold whose precision holds.
+    # model's at or above the threshold. Recall first: the highest threshold that misses
+    # no emergency; when the rules alone miss none, the lowest that keeps precision.
     rule_em = np.array([urgency(lex.tokens[i], "spam" if lex.spam[i] else predicted[i])[0] == "emergency"
                         for i in range(len(rows))])
-    mask = unseen if unseen.sum() >= MIN_UNSEEN_FOR_CHOICE else np.ones(len(rows), bool)
-    candidates = sorted(set(np.round(oof_em[mask], 4)))
-    threshold = max(candidates) if candidates else 0.0
-    for t in candidates:
-        flagged = rule_em[mask] | (oof_em[mask] >= t)
-        if flagged.sum() and (flagged & (y_em[mask] == 1)).sum() / flagged.sum() >= EMERGENCY_MIN_PRECISION:
-            threshold = float(t)
-            break
+    may_raise = np.array([not lex.spam[i] and predicted[i] not in NEVER_EMERGENCY for i in range(len(rows))])
+    missed_by_rules = oof_em[(y_em == 1) & ~rule_em & may_raise]
+    if len(missed_by_rules):
+        threshold = float(missed_by_rules.min())
+    else:  # judged on tips new to the urgency wording when there are enough (the rules look better on the others)
+        mask = unseen if unseen.sum() >= MIN_UNSEEN_FOR_CHOICE else np.ones(len(rows), bool)
+        threshold = float(oof_em.max())
+        for t in sorted(set(np.round(oof_em[mask], 4))):
+            flagged = (rule_em | ((oof_em >= t) & may_raise))[mask]
+            if flagged.sum() and (flagged & (y_em[mask] == 1)).sum() / flagged.sum() >= EMERGENCY_MIN_PRECISION:
+                threshold = float(t)
+                break
 
-    cv, wv, ch, eh = _fit_heads(words, categories, y_cat, y_em)
+    word_vec, cat_head, emergency_head = _fit_heads(words, categories, y_cat, y_em, svm_c)
     digest = data_digest(rows)
     meta = {
         "version": f"{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}",
@@ -232,13 +244,13 @@ def train(rows: list[dict], wards: WardGazetteer | None = None, folds: int = INN
         "lexicon_temperature": lexicon_temperature,
         "emergency_threshold": threshold,
         "trained_on": {"tips": len(rows), "data_digest": digest,
-                       "unseen_by_lexicons": int(unseen.sum()), "svm_c": SVM_C},
+                       "unseen_by_lexicons": int(unseen.sum()), "svm_c": svm_c},
     }
     if log:
         print(f"trained on {len(rows)} tips ({int(unseen.sum())} never read while writing the lexicons); "
-              f"temperature {temperature}, model weight {model_weight}, lexicon temperature "
+              f"C {svm_c}, temperature {temperature}, model weight {model_weight}, lexicon temperature "
               f"{lexicon_temperature}, emergency threshold {threshold:.3f}", file=log)
-    return _to_model(cv, wv, ch, eh, meta)
+    return _to_model(word_vec, cat_head, emergency_head, meta)
 
 
 def save(model: TriageModel, path: Path) -> None:

@@ -122,6 +122,31 @@ def test_emergencies(gazetteer, text):
     assert triage(text, gazetteer).urgency == "emergency"
 
 
+@pytest.mark.parametrize("text", [
+    "Có đứa bé ngã xuống ao sau nhà đang vùng vẫy, mọi người ơi",
+    "Ông cụ đầu ngõ tự nhiên đổ gục, mê man, gọi không dậy",
+    "Nghe tiếng súng nổ ở bãi xe đầu phường, mọi người chạy tán loạn",
+    "Chung cư mini cháy lớn, còn người mắc kẹt trên tầng 4",
+    "Thang máy tòa nhà bị kẹt giữa hai tầng, có 3 người kẹt trong thang máy hơn 30 phút",
+    "Anh hàng xóm say rượu đang đứng trên lan can cầu dọa nhảy",
+    "Bé khoảng 3 tuổi bị bỏ quên trong xe ô tô đỗ ở bãi xe siêu thị, cửa khóa, bé khóc lả đi",
+    "Xe tải chở đất mất phanh đang lao xuống dốc về phía chợ",
+])
+def test_general_danger_wording_is_an_emergency(gazetteer, text):
+    """Wording of a person down, shots, fire with people inside, trapped, drowning and
+    self-harm, written from the language rather than from the labelled files."""
+    assert triage(text, gazetteer).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Con tôi chơi tài xỉu online, nợ bạn bè gần 40 triệu, tôi cần tố cáo ở đâu?",
+    "Ô tô đỗ tràn lan trước cổng bệnh viện, xe cấp cứu ra vào khó khăn, đề nghị xử lý",
+])
+def test_lookalikes_of_danger_words_are_not_emergencies(gazetteer, text):
+    """"tài xỉu" is a dice game, not "xỉu" (fainting); an ambulance mentioned is no one hurt."""
+    assert triage(text, gazetteer).urgency != "emergency"
+
+
 def test_past_assault_is_not_an_emergency(gazetteer):
     r = triage("Tối qua tôi bị đánh ở gần chợ, đã đi khám, có giấy chứng nhận thương tích", gazetteer)
     assert r.category == "violence"
@@ -336,6 +361,8 @@ def test_training_reads_extra_labelled_files(tmp_path):
     more = train.training_rows([extra])
     assert len(more) == len(base) + 1 and more[-1]["id"] == "officer-ABC"
     assert not train.lexicon_has_seen(more[-1]) and train.lexicon_has_seen({"id": "dev-001"})
+    # the lexicon weight is judged on tips no category cue was written from
+    assert train.category_cues_have_seen({"id": "team-001"}) and not train.category_cues_have_seen({"id": "ex-001"})
 
 
 # --- officers' corrections (pure rules) ------------------------------------------------
