@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from dataclasses import asdict, is_dataclass
 from datetime import date, timedelta
 
@@ -327,8 +326,8 @@ SLA_ENV = {u: f"SLA_{u.upper()}_SECONDS" for u in URGENCIES}
 
 
 def sla_policy(environ=None, overrides=None):
-    """Defaults, then SLA_<URGENCY>_SECONDS from the environment, then ``overrides``."""
-    environ = os.environ if environ is None else environ
+    """Defaults, then SLA_<URGENCY>_SECONDS from ``environ`` (the service's settings), then ``overrides``."""
+    environ = environ or {}
     policy = dict(DEFAULT_SLA_SECONDS)
     for urgency, name in SLA_ENV.items():
         raw = environ.get(name)
