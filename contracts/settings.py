@@ -302,6 +302,8 @@ class Settings(Mapping):
         return len(self._values)
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # copy and pickle look for these before __init__ ran
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:

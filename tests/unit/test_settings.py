@@ -72,6 +72,17 @@ def test_a_bad_secret_is_named_without_its_value():
     assert "SMTP_URL" in str(caught.value) and "hunter2" not in str(caught.value)
 
 
+def test_the_values_env_example_suggests_are_accepted():
+    suggested = {}
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^#? ?([A-Z][A-Z0-9_]*)=(.*)$", line)
+        if match and match.group(2) and match.group(2) != "change-me":
+            suggested[match.group(1)] = match.group(2)
+    suggested["BINHYEN_JWT_SECRET"] = JWT
+    for process in ("gateway", "groups", "posts", "notify", "tips"):
+        load(process, environ=suggested)  # raises, naming what .env.example gets wrong
+
+
 def test_readme_configuration_table_is_the_definitions():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert with_table(readme) == readme, "README.md's table differs: run python -m tools.settings_table"
