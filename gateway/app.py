@@ -9,15 +9,17 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
+from contracts.settings import load as load_settings
 from gateway import auth, errors, limits, metrics, web
 from gateway.rpc import RpcPool
 from service_runtime import logs
-from service_runtime.config import env, secret
 from service_runtime.validation import nfc_strings
 
 logger = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 32
+# Flask config keys that are settings under another name (a caller may give either).
+SETTING_OF_CONFIG_KEY = {"JWT_SECRET": "BINHYEN_JWT_SECRET", "MAX_CONTENT_LENGTH": "MAX_BODY_BYTES"}
 
 # webargs drops unknown query parameters (EXCLUDE) whatever the schema says; let each schema's
 # Meta.unknown decide (ours say RAISE), so `?status[$ne]=x` is a 422, not silently ignored.
@@ -113,6 +115,11 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 
 def create_app(config=None):
+    """The gateway, its settings read here once (contracts.settings; `config` keys first, then
+    the environment): app.config["SETTINGS"] for the rest of the app, and the Flask keys below."""
+    config = dict(config or {})
+    settings = load_settings("gateway", overrides={SETTING_OF_CONFIG_KEY.get(key, key): value
+                                                   for key, value in config.items()})
     app = Flask(__name__, static_folder="web/static", static_url_path="/static",
                 template_folder="web/templates")
     app.json = IsoJSONProvider(app)
@@ -122,16 +129,17 @@ def create_app(config=None):
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=int(env("MAX_BODY_BYTES", str(1024 * 1024))),
-        AMQP_URI=env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
-        RPC_TIMEOUT_SECONDS=float(env("RPC_TIMEOUT_SECONDS", "10")),
-        RPC_POOL_SIZE=int(env("RPC_POOL_SIZE", "8")),
-        JWT_SECRET=secret("BINHYEN_JWT_SECRET"),
-        TOKEN_TTL_SECONDS=int(env("TOKEN_TTL_SECONDS", str(8 * 3600))),
+        MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES,
+        AMQP_URI=settings.AMQP_URI,
+        RPC_TIMEOUT_SECONDS=settings.RPC_TIMEOUT_SECONDS,
+        RPC_POOL_SIZE=settings.RPC_POOL_SIZE,
+        JWT_SECRET=settings.BINHYEN_JWT_SECRET,
+        TOKEN_TTL_SECONDS=settings.TOKEN_TTL_SECONDS,
+        CONSOLE_IDLE_SECONDS=settings.CONSOLE_IDLE_SECONDS,
+        RATE_LIMIT_STORAGE_URI=settings.RATE_LIMIT_STORAGE_URI,
+        SETTINGS=settings,
     )
-    app.config.update(config or {})
-    if not app.config["JWT_SECRET"] or len(app.config["JWT_SECRET"]) < 32:
-        raise RuntimeError("BINHYEN_JWT_SECRET must be set (32+ characters)")
+    app.config.update(config)
 
     app.extensions["rpc"] = RpcPool(app.config["AMQP_URI"], size=app.config["RPC_POOL_SIZE"],
                                     timeout=app.config["RPC_TIMEOUT_SECONDS"])

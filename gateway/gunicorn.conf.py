@@ -3,10 +3,13 @@
 # not be shared across fork.
 import os
 
-bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+from contracts.settings import load
+
+settings = load("gateway")  # a bad setting stops the server before it forks, naming itself
+bind = f"{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}"
 worker_class = "gthread"
-workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
-threads = int(os.environ.get("GATEWAY_THREADS", "8"))
+workers = settings.GATEWAY_WORKERS
+threads = settings.GATEWAY_THREADS
 timeout = 30
 graceful_timeout = 10
 preload_app = False

@@ -45,10 +45,10 @@ class Unroutable(Exception):
 
 
 class IntakePublisher:
-    def __init__(self, amqp_uri, confirm_seconds=5.0, queue=INTAKE_QUEUE):
+    def __init__(self, amqp_uri, confirm_seconds=5.0, queue=INTAKE_QUEUE, settings=None):
         self.amqp_uri = amqp_uri
         self.confirm_seconds = confirm_seconds
-        self.queue = declared(queue)  # with the arguments tips declares it with
+        self.queue = declared(queue, settings)  # with the arguments tips declares it with
         self._local = threading.local()
         self._pid = os.getpid()
 

@@ -22,7 +22,6 @@ from limits.storage import SCHEMES, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from service_runtime import logs
-from service_runtime.config import env
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +39,11 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def allowances(environ=None):
-    """{kind: limit item or None (off)} from the environment ("0" turns one off)."""
-    get = (environ or os.environ).get
-    per_minute = float(get("PUBLIC_TIPS_PER_MINUTE") or 10)
-    burst = int(float(get("PUBLIC_TIPS_BURST") or 5))
-    reads = int(float(get("PUBLIC_TIPS_READS_PER_MINUTE") or 30))
+def allowances(settings):
+    """{kind: limit item or None (off)} from the gateway's settings (0 turns one off)."""
+    per_minute = settings.PUBLIC_TIPS_PER_MINUTE
+    burst = settings.PUBLIC_TIPS_BURST
+    reads = settings.PUBLIC_TIPS_READS_PER_MINUTE
     # A bucket of `burst` refilled at `per_minute`: at most `burst` in any burst/rate window.
     send = RateLimitItemPerSecond(burst, max(1, math.ceil(burst * 60 / per_minute))) \
         if per_minute > 0 and burst > 0 else None
@@ -53,11 +51,11 @@ def allowances(environ=None):
 
 
 class PublicLimits:
-    """The allowances and where they are counted: from the environment unless given (read at
-    first use, in the worker that uses them: memory stores and connection pools are per process)."""
+    """The allowances and where they are counted (the store is opened at first use, in the
+    worker that uses it: memory stores and connection pools are per process)."""
 
-    def __init__(self, storage_uri=None, items=None):
-        self.storage_uri = storage_uri
+    def __init__(self, storage_uri, items):
+        self.storage_uri = storage_uri or "memory://"
         self.items = items
         self.enabled = True
         self._pid = None
@@ -68,8 +66,6 @@ class PublicLimits:
         if self._pid != os.getpid():
             with self._lock:
                 if self._pid != os.getpid():
-                    self.storage_uri = self.storage_uri or env("RATE_LIMIT_STORAGE_URI", "") or "memory://"
-                    self.items = self.items if self.items is not None else allowances()
                     options = {}
                     if self.storage_uri.startswith(("redis://", "rediss://")):
                         options = {"key_prefix": "binhyen-limits", "socket_timeout": STORE_TIMEOUT_SECONDS,
@@ -101,16 +97,16 @@ class PublicLimits:
 
 
 def register(app):
-    uri = app.config.get("RATE_LIMIT_STORAGE_URI") or env("RATE_LIMIT_STORAGE_URI", "")
+    uri = app.config.get("RATE_LIMIT_STORAGE_URI") or ""
     scheme = uri.partition("://")[0]
     if uri and (scheme not in SCHEMES or scheme.startswith("async+")):  # a typo must not turn limits off
         raise RuntimeError(f"RATE_LIMIT_STORAGE_URI: unknown store {scheme!r} (redis://host:6379/0, or unset)")
-    app.extensions["public_limits"] = PublicLimits(app.config.get("RATE_LIMIT_STORAGE_URI"))
+    app.extensions["public_limits"] = PublicLimits(uri, allowances(app.config["SETTINGS"]))
 
 
 def client_ip():
     """The client's address; with N trusted proxies, the Nth X-Forwarded-For entry from the right."""
-    hops = int(env("PUBLIC_TIPS_TRUSTED_PROXIES", "0"))
+    hops = current_app.config["SETTINGS"].PUBLIC_TIPS_TRUSTED_PROXIES
     route = request.access_route if hops else [request.remote_addr or "unknown"]
     return route[-hops] if hops and len(route) >= hops else route[0]
 

@@ -18,6 +18,8 @@ REQUEST_SECONDS = Histogram(
 
 
 def register(app):
+    # Set by gunicorn.conf.py before the workers start (prometheus_client's own variable).
+    multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     @app.before_request
     def start_timer():
         g.metrics_started = time.perf_counter()
@@ -35,7 +37,7 @@ def register(app):
     @public
     def metrics():
         registry = REGISTRY
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if multiprocess_dir:
             from prometheus_client import multiprocess
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)

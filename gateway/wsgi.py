@@ -1,8 +1,8 @@
 """gunicorn entry point: `gunicorn -c gateway/gunicorn.conf.py gateway.wsgi:app`."""
+from contracts.settings import load
 from service_runtime import logs
-from service_runtime.config import env
 
-logs.configure("gateway", env("LOG_LEVEL", "INFO"))
+logs.configure("gateway", load("gateway").LOG_LEVEL)  # a bad setting stops here, naming itself
 
 from gateway.app import create_app  # noqa: E402
 

@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from service_runtime.config import env, secret
+from contracts.settings import load
 
 PLATFORMS = ("zalo", "facebook")
 SETTINGS = {"zalo": ("ZALO_APP_ID", "ZALO_OA_SECRET_KEY"), "facebook": ("FACEBOOK_APP_SECRET",)}
@@ -101,8 +101,9 @@ class Citizens:
 
     @classmethod
     def from_environment(cls, gateway_url=None):
+        settings = load("sandbox")
         names = {name for names in SETTINGS.values() for name in names}
-        return cls(gateway_url or env("SANDBOX_GATEWAY_URL"), {name: secret(name) for name in names})
+        return cls(gateway_url or settings.SANDBOX_GATEWAY_URL, {name: settings[name] for name in names})
 
     def missing(self, platform):
         """What this sandbox lacks to play a citizen on `platform` (names, never values)."""

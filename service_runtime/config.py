@@ -1,14 +1,9 @@
-"""Configuration from the environment (the only place secrets come from)."""
-import os
+"""Configuration from the environment (the only place secrets come from), through the
+definitions in contracts.settings: a service reads its settings once, when its container
+starts (`container_settings`)."""
 from urllib.parse import quote, urlsplit, urlunsplit
 
-DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
-DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/?directConnection=true"
-
-
-def env(name, default=None):
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+from contracts import settings as definitions
 
 
 def broker_urls(amqp_uri):
@@ -30,23 +25,32 @@ def service_config(**overrides):
     `nameko run --config config/nameko.yaml` builds the same keys from the same
     variables; tests call this with overrides (their own vhost and database prefix).
     """
+    settings = definitions.load("services", overrides=overrides)
     config = {
-        "AMQP_URI": env("AMQP_URI", DEFAULT_AMQP_URI),
-        "MONGODB_URI": env("MONGODB_URI", DEFAULT_MONGODB_URI),
-        "MONGODB_DB_PREFIX": env("MONGODB_DB_PREFIX", "binhyen_"),
+        "AMQP_URI": settings.AMQP_URI,
+        "MONGODB_URI": settings.MONGODB_URI,
+        "MONGODB_DB_PREFIX": settings.MONGODB_DB_PREFIX,
         "serializer": "json",
-        "max_workers": int(env("MAX_WORKERS", "20")),
-        "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS", "0.5")),
-        "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+        "max_workers": settings.MAX_WORKERS,
+        "OUTBOX_POLL_SECONDS": settings.OUTBOX_POLL_SECONDS,
+        "LOG_LEVEL": settings.LOG_LEVEL,
     }
     config.update(overrides)
     return config
 
 
-def secret(name, default=None):
-    """A secret from the environment or from the file named by NAME_FILE (docker secrets)."""
-    path = env(f"{name}_FILE")
-    if path:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().strip()
-    return env(name, default)
+def load_settings(process, config=None):
+    """The settings of `process`: keys of a nameko config (or a test's overrides) first, then
+    the environment. Raises contracts.settings.SettingsError naming each bad variable."""
+    return definitions.load(process, overrides=config)
+
+
+def container_settings(container):
+    """The settings of the service a nameko container runs, read once per container (its
+    dependencies share them); the container's config keys override the environment."""
+    settings = getattr(container, "binhyen_settings", None)
+    if settings is None:
+        process = container.service_name if container.service_name in definitions.PROCESSES else "services"
+        settings = container.binhyen_settings = load_settings(process, container.config)
+    return settings
+

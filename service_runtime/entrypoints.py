@@ -17,7 +17,7 @@ from pymongo.errors import ConnectionFailure
 from contracts.events import InvalidEvent, producer_of, validate_event
 from contracts.rpc import InvalidInput, ServiceError
 from service_runtime import failpoints, logs
-from service_runtime.config import broker_urls, env
+from service_runtime.config import broker_urls, container_settings
 from service_runtime.metrics import Metrics
 from service_runtime.queues import dead_letter_exchange, declared, queue_type
 
@@ -79,7 +79,7 @@ class RequestQueueConsumer(RpcConsumer):
 
     def setup(self):
         super().setup()
-        self.queue = declared(self.queue)
+        self.queue = declared(self.queue, container_settings(self.container))
 
 
 class ReplyTolerantRpc(Rpc):
@@ -185,14 +185,14 @@ class Settled:
 
     def setup(self):
         super().setup()
-        self.queue = declared(self.queue)
+        self.queue = declared(self.queue, container_settings(self.container))
 
     def _put_back(self, message):
         """Return a message that must wait ("not now") to its queue. A quorum queue counts
         every return against its delivery limit, and a wait (for MongoDB, for a vault key) may
         last longer than any limit: there it goes back as a copy at the queue's tail, then this
         delivery is acked (a crash in between leaves two copies, which handlers absorb)."""
-        if queue_type() == "classic":
+        if queue_type(container_settings(self.container)) == "classic":
             self.queue_consumer.requeue_message(message)
             return
         try:
@@ -253,8 +253,8 @@ class WorkQueueConsumer(ServiceQueueConsumer):
 
     @property
     def prefetch_count(self):
-        wanted = self.container.config.get("WORK_QUEUE_CONCURRENCY") or env("WORK_QUEUE_CONCURRENCY", "8")
-        return max(1, min(int(wanted), self.container.max_workers))
+        wanted = container_settings(self.container).WORK_QUEUE_CONCURRENCY
+        return max(1, min(wanted, self.container.max_workers))
 
     def start(self):
         # Take no work before the container's own queue consumer is ready: until then its RPC

@@ -12,7 +12,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
-from service_runtime.config import env
+from service_runtime.config import container_settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Metrics(DependencyProvider):
     _server_started = False
 
     def setup(self):
-        port = int(env("METRICS_PORT", "0"))
+        port = container_settings(self.container).METRICS_PORT
         if port and not Metrics._server_started:
             start_http_server(port)
             Metrics._server_started = True

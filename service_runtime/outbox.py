@@ -36,15 +36,16 @@ def events_exchange(producer):
     return Exchange(exchange_name(producer), type="topic", durable=True, delivery_mode=2)
 
 
-def declare_topology(amqp_uri, producer):
+def declare_topology(amqp_uri, producer, settings=None):
     """Declare the producer's exchange and every consumer queue bound to it."""
     exchange = events_exchange(producer)
     with Connection(amqp_uri, connect_timeout=5) as conn:
         channel = conn.channel()
         exchange(channel).declare()
         for queue, _exchange, routing_key in consumer_queues(producer):
-            declared(Queue(queue, exchange=exchange, routing_key=routing_key, durable=True))(channel).declare()
-        dead_letter_queue()(channel).declare()  # declares its exchange too
+            declared(Queue(queue, exchange=exchange, routing_key=routing_key, durable=True),
+                     settings)(channel).declare()
+        dead_letter_queue(settings)(channel).declare()  # declares its exchange too
 
 
 class OutboxRelay:
@@ -52,7 +53,7 @@ class OutboxRelay:
         self._now = now  # the store's clock (storage.utcnow)
         self.store = store
         self.amqp_uri = config["AMQP_URI"]
-        self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
+        self.poll_seconds = store.settings.OUTBOX_POLL_SECONDS
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.publisher = Publisher(self.amqp_uri, use_confirms=True, serializer="json", retry=False)
         self.exchange = events_exchange(store.service_name)
@@ -86,7 +87,7 @@ class OutboxRelay:
             try:
                 if self.hold_lease():
                     if not self._declared:
-                        declare_topology(self.amqp_uri, self.store.service_name)
+                        declare_topology(self.amqp_uri, self.store.service_name, self.store.settings)
                         self._declared = True
                     published = self.publish_pending()
                 self._last_ok = time.monotonic()

@@ -23,6 +23,11 @@ def main(argv=None):
     if len(argv) != 1 or argv[0] not in SERVICES:
         sys.exit(f"usage: python -m service_runtime.run {{{'|'.join(SERVICES)}}}")
     name = argv[0]
+    from contracts.settings import SettingsError, load
+    try:
+        load(name)  # every setting checked before anything starts: one message naming each bad one
+    except SettingsError as exc:
+        sys.exit(str(exc))
     os.environ.setdefault("SERVICE_NAME", name)
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     from nameko.cli.main import main as nameko_main

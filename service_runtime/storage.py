@@ -14,8 +14,10 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from contracts.events import make_event
+from contracts.settings import PROCESSES
 from contracts.times import utcnow  # noqa: F401  (services take the clock from here)
 from service_runtime import failpoints, logs
+from service_runtime.config import container_settings, load_settings
 from service_runtime.outbox import OutboxRelay
 
 logger = logging.getLogger(__name__)
@@ -47,11 +49,15 @@ class Store:
         "processed_events": [],  # _id is "<handler>:<event id>", unique by definition
     }
 
-    def __init__(self, service_name, client, db, config):
+    def __init__(self, service_name, client, db, config, settings=None):
         self.service_name = service_name
         self.client = client
         self.db = db
         self.config = config
+        # The service's settings (contracts.settings), read at start-up; a store made by hand
+        # (a test, a benchmark) reads them from `config` and the environment.
+        self.settings = settings if settings is not None else load_settings(
+            service_name if service_name in PROCESSES else "services", config)
         self.relay = None  # set by StoreProvider; woken after each commit
 
     # --- start-up -----------------------------------------------------------------
@@ -173,7 +179,7 @@ class StoreProvider(DependencyProvider):
         service_name = self.container.service_name
         client = mongo_client(config["MONGODB_URI"])
         db = client[f"{config.get('MONGODB_DB_PREFIX', 'binhyen_')}{service_name}"]
-        self.store = self.store_cls(service_name, client, db, config)
+        self.store = self.store_cls(service_name, client, db, config, container_settings(self.container))
         self.store.relay = OutboxRelay(self.store, config, utcnow)
 
     def start(self):

@@ -221,7 +221,15 @@ def module_stack(vhosts, mongodb_uri, mongo_client):
         runners = []
 
         class Stack:
-            pass
+            _client = None
+
+            @property
+            def client(self):
+                """The gateway, started at first use: inside the module's own environment when
+                its fixture entered one (a gateway reads its settings once, at start-up)."""
+                if self._client is None:
+                    self._client = create_app({"AMQP_URI": uri, "JWT_SECRET": JWT_SECRET}).test_client()
+                return self._client
 
         stack = Stack()
         stack.config = config
@@ -236,7 +244,6 @@ def module_stack(vhosts, mongodb_uri, mongo_client):
             runners.append(runner)
 
         stack.start = start
-        stack.client = create_app({"AMQP_URI": uri, "JWT_SECRET": JWT_SECRET}).test_client()
         proxy_holder = ClusterRpcProxy(config, timeout=30)
         stack.rpc = proxy_holder.start()
         yield stack

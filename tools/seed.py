@@ -7,15 +7,16 @@ import argparse
 import json
 import warnings
 
-from service_runtime.config import env, secret, service_config
+from contracts.settings import load
+from service_runtime.config import service_config
 
 
 def seed(scale="city", timeout=120):
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     from nameko.standalone.rpc import ClusterRpcProxy
+    settings = load("seed")
     with ClusterRpcProxy(service_config(), timeout=timeout) as rpc:
-        return rpc.groups.load_demo_data(scale, secret("BINHYEN_DEMO_PASSWORD"),
-                                         env("SANDBOX_URL", "http://127.0.0.1:8900"))
+        return rpc.groups.load_demo_data(scale, settings.BINHYEN_DEMO_PASSWORD, settings.SANDBOX_URL)
 
 
 def main(argv=None):

@@ -1,19 +1,20 @@
 """Media: images and video clips for posts, stored by the posts service (GridFS)."""
 import base64
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from contracts.posts import Media
 from contracts.rpc import InvalidInput
 from gateway.auth import accepts, public, require
 from gateway.rpc import call
-from service_runtime.config import env
 
 blp = Blueprint("media", __name__, url_prefix="/api/v1/media", description="Media uploads")
 
-# Uploads get a larger limit than other bodies; the posts service checks type and size per kind.
-MEDIA_MAX_BYTES = int(env("MEDIA_MAX_BYTES", str(50 * 1024 * 1024 + 64 * 1024)))
+
+def media_max_bytes():
+    """Uploads get a larger limit than other bodies; the posts service checks type and size per kind."""
+    return current_app.config["SETTINGS"].MEDIA_MAX_BYTES
 
 
 @blp.route("", methods=["POST"])
@@ -27,7 +28,7 @@ MEDIA_MAX_BYTES = int(env("MEDIA_MAX_BYTES", str(50 * 1024 * 1024 + 64 * 1024)))
 @require("media.upload")
 @accepts("multipart/form-data")
 def upload():
-    request.max_content_length = MEDIA_MAX_BYTES
+    request.max_content_length = media_max_bytes()
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("Cần gửi tệp trong trường 'file' / send the file as multipart field 'file'",

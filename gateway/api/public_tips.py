@@ -17,7 +17,6 @@ from gateway.api.schemas import body
 from gateway.intake import IntakePublisher, queue_tip
 from gateway.limits import READ, SEND, RateLimited, check
 from gateway.rpc import call
-from service_runtime.config import env
 from gateway.auth import public
 
 blp = Blueprint("public_tips", __name__, url_prefix="/api/v1/public/tips",
@@ -45,7 +44,8 @@ def publisher():
     made = current_app.extensions.get("public_tips_intake")
     if made is None:
         made = current_app.extensions["public_tips_intake"] = IntakePublisher(
-            current_app.config["AMQP_URI"], float(env("INTAKE_CONFIRM_SECONDS", "5")))
+            current_app.config["AMQP_URI"], current_app.config["SETTINGS"].INTAKE_CONFIRM_SECONDS,
+            settings=current_app.config["SETTINGS"])
     return made
 
 

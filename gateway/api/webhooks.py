@@ -25,14 +25,13 @@ import hmac
 import json
 import logging
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from contracts.rpc import Forbidden, InvalidInput, ServiceError
 from gateway.api.public_tips import problem_doc
 from gateway.rpc import call
-from service_runtime.config import secret
 from gateway.auth import accepts, public
 
 logger = logging.getLogger(__name__)
@@ -94,14 +93,9 @@ def facebook_signature_ok(header, app_secret, raw_body):
 # --- helpers -------------------------------------------------------------------------------------
 
 def webhook_secrets(webhook):
-    """The webhook's settings by name, or None when any is missing (or its file unreadable)."""
-    values = {}
-    for name in WEBHOOK_SETTINGS[webhook]:
-        try:
-            values[name] = secret(name)
-        except OSError as exc:
-            logger.error("%s: cannot read %s_FILE (%s)", webhook, name, type(exc).__name__)
-            return None
+    """The webhook's settings by name (read at start-up), or None when any is missing."""
+    settings = current_app.config["SETTINGS"]
+    values = {name: settings[name] for name in WEBHOOK_SETTINGS[webhook]}
     return values if all(values.values()) else None
 
 

@@ -14,7 +14,6 @@ import time
 from flask import current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from service_runtime.config import env
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -38,7 +37,6 @@ def configure(app):
         SESSION_COOKIE_PATH="/",
         PERMANENT_SESSION_LIFETIME=app.config["TOKEN_TTL_SECONDS"],
     )
-    app.config.setdefault("CONSOLE_IDLE_SECONDS", int(env("CONSOLE_IDLE_SECONDS", "1800")))
     app.session_interface = ConsoleSessionInterface()
 
 

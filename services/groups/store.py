@@ -10,14 +10,12 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from contracts.rpc import Conflict, NotFound
-from service_runtime.config import env, secret
 from service_runtime.pagination import page
 from service_runtime.storage import Store, utcnow
 from services.groups import domain
 
 logger = logging.getLogger(__name__)
 
-REFERENCE_FILE = Path(__file__).resolve().parents[2] / "data" / "ninh-binh.json"
 CHANNEL_FIELDS = ("name", "type", "unit_id", "kind", "ward", "external_id", "delivery", "relay_officer_id",
                   "followers", "status", "credentials_ref")
 
@@ -61,8 +59,8 @@ class GroupsStore(Store):
 
     def bootstrap_admin(self):
         """Create the first admin from BINHYEN_ADMIN_USERNAME/PASSWORD if it does not exist."""
-        username = env("BINHYEN_ADMIN_USERNAME")
-        password = secret("BINHYEN_ADMIN_PASSWORD")
+        username = self.settings.BINHYEN_ADMIN_USERNAME
+        password = self.settings.BINHYEN_ADMIN_PASSWORD
         if not (username and password):
             return
         if self.db.officers.find_one({"username": username}) is None:
@@ -75,7 +73,7 @@ class GroupsStore(Store):
 
     # --- reference data (wards, group kinds): loaded once, a deployment replaces its own ---
     def load_reference(self, path=None):
-        path = Path(path or env("REFERENCE_DATA_FILE", str(REFERENCE_FILE)))
+        path = Path(path or self.settings.REFERENCE_DATA_FILE)
         if self.db.reference.find_one({"_id": "wards"}):
             return
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -86,7 +84,7 @@ class GroupsStore(Store):
         return {doc["_id"]: doc["items"] for doc in self.db.reference.find()}
 
     def reference_file(self):
-        return json.loads(Path(env("REFERENCE_DATA_FILE", str(REFERENCE_FILE))).read_text(encoding="utf-8"))
+        return json.loads(Path(self.settings.REFERENCE_DATA_FILE).read_text(encoding="utf-8"))
 
     # --- the directory snapshot used for audiences and rule checks ---------------------------
     def _bump(self, session):

@@ -28,30 +28,14 @@ from prometheus_client import Counter, Histogram
 from pymongo.errors import PyMongoError
 
 from service_runtime import logs
-from service_runtime.config import env
+from service_runtime.config import container_settings
 from service_runtime.storage import StoreProvider, utcnow
-from services.notify import domain
+from services.notify import adapters, domain
 from services.notify.adapters import DeliveryError, NoRetractApi, adapter_for, adapter_for_channel
 from services.notify.domain import ErrorClass, TokenBucket, rate_bucket_key, rate_limit_for
 
 logger = logging.getLogger(__name__)
 
-# name -> (default, type). Read from the nameko config, then the environment.
-SETTINGS = {
-    "DELIVERY_CONCURRENCY": (200, int),          # sends in flight per process
-    "DELIVERY_CLAIM_BATCH": (100, int),          # deliveries taken per claim
-    "DELIVERY_LEASE_SECONDS": (60.0, float),     # a claim not settled by then is taken over
-    "DELIVERY_POLL_SECONDS": (0.5, float),       # how often an idle process looks for due work
-    "DELIVERY_MAX_ATTEMPTS": (domain.MAX_ATTEMPTS, int),
-    "DELIVERY_BACKOFF_BASE_SECONDS": (float(domain.BACKOFF_BASE_SECONDS), float),
-    "DELIVERY_BACKOFF_CAP_SECONDS": (float(domain.BACKOFF_CAP_SECONDS), float),
-    "DELIVERY_MAX_PACE_WAIT_SECONDS": (5.0, float),  # longer waits for a token go back to the queue
-    "DELIVERY_RECORD_BATCH": (100, int),         # outcomes per bulk write
-    "DELIVERY_PROGRESS_SECONDS": (1.0, float),   # at most one progress event per post this often
-    "RELAY_REMIND_SECONDS": (3600.0, float),     # relay task: remind after this, overdue after twice
-    "TIPS_REPLY_ZALO_CREDENTIALS_REF": ("ZALO_OA_TOKEN", str),
-    "TIPS_REPLY_FACEBOOK_CREDENTIALS_REF": ("FACEBOOK_PAGE_TOKEN", str),
-}
 RETRACT_TRIES = 3
 
 # What this process did (Prometheus adds the instances up; a restart starts from zero, which
@@ -65,16 +49,6 @@ RETRIES = Counter("binhyen_delivery_retries", "Sends that failed for a passing r
 DEAD = Counter("binhyen_deliveries_dead", "Deliveries given up after their last attempt (an alert went to the "
                "publishing unit)", ["channel_type"])
 COUNTED_AFTER_RECORD = {"retry_wait": RETRIES, "dead": DEAD}
-
-
-def read_settings(config):
-    values = {}
-    for name, (default, kind) in SETTINGS.items():
-        raw = config.get(name)
-        if raw in (None, ""):
-            raw = env(name)
-        values[name] = kind(raw) if raw not in (None, "") else default
-    return values
 
 
 class RpcClient:
@@ -111,7 +85,8 @@ class RpcClient:
 class DeliveryEngine(DependencyProvider):
 
     def setup(self):
-        self.settings = read_settings(self.container.config)
+        self.settings = container_settings(self.container)  # DELIVERY_*, RATE_*, ... (contracts.settings)
+        adapters.use_settings(self.settings)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.pool = eventlet.GreenPool(self.settings["DELIVERY_CONCURRENCY"])
         self.outcomes = LightQueue()
@@ -162,7 +137,7 @@ class DeliveryEngine(DependencyProvider):
     def fan_out(self, publication, channels):
         """Create one delivery per channel, first attempts paced per channel account."""
         unique = list({channel["id"]: channel for channel in channels}.values())
-        times = domain.plan_send_times(unique, utcnow(), lambda t: rate_limit_for(t, os.environ))
+        times = domain.plan_send_times(unique, utcnow(), lambda t: rate_limit_for(t, self.settings))
         created = self.store.create_deliveries(publication, unique, times)
         self.wake()
         return created
@@ -259,7 +234,7 @@ class DeliveryEngine(DependencyProvider):
         """Take a token from the channel account's bucket, sleeping until it is due. Returns
         (bucket key or None, None), or (key, wait) without sleeping when the wait would be
         longer than `max_wait` (the token is given back)."""
-        limit = rate_limit_for(channel["type"], os.environ)
+        limit = rate_limit_for(channel["type"], self.settings)
         if limit is None:
             return None, None
         bucket_key = rate_bucket_key(channel)

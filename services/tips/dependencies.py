@@ -10,7 +10,7 @@ from nameko.timer import Timer
 
 from contracts.tips import VaultUnavailable
 from service_runtime import logs
-from service_runtime.config import env
+from service_runtime.config import container_settings
 from services.tips.triage.model import default_model
 from services.tips.vault import Vault, VaultKeyError
 
@@ -29,7 +29,7 @@ class VaultProvider(DependencyProvider):
 
     def setup(self):
         try:
-            self.vault, self.error = Vault.from_env(), None
+            self.vault, self.error = Vault.from_settings(container_settings(self.container)), None
         except VaultKeyError as exc:
             self.vault, self.error = None, str(exc)
             logger.error("tips vault unavailable: %s", exc)
@@ -82,7 +82,7 @@ class SlaTimer(Timer):
     """A timer whose interval comes from SLA_CHECK_SECONDS (config or environment) at start-up."""
 
     def setup(self):
-        self.interval = float(self.container.config.get("SLA_CHECK_SECONDS") or env("SLA_CHECK_SECONDS", "5"))
+        self.interval = container_settings(self.container).SLA_CHECK_SECONDS
         super().setup()
 
 

@@ -29,7 +29,6 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from contracts.rpc import Conflict, NotFound
-from service_runtime.config import env
 from service_runtime.pagination import page
 from service_runtime.storage import Store, utcnow
 from contracts.text import search_tokens
@@ -38,7 +37,6 @@ from services.tips.faq import FaqIndex, labelled_faq_queries
 
 logger = logging.getLogger(__name__)
 
-FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "procedures-faq.json"
 REPLY_TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "reply-templates.json"
 # Store-only fields: never part of the domain's tip.
 STORE_FIELDS = ("_id", "search_tokens", "escalation_due_at", "escalation_level")
@@ -121,7 +119,7 @@ class TipsStore(Store):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sla = domain.sla_policy()  # from SLA_<URGENCY>_SECONDS; a bad value stops start-up
+        self.sla = domain.sla_policy(self.settings)  # SLA_<URGENCY>_SECONDS, checked when the settings were read
         self._faq = None  # (version, FaqIndex, entries by id)
         self._faq_lock = threading.Lock()
         self.attachments = gridfs.GridFS(self.db, collection="attachments")
@@ -307,7 +305,7 @@ class TipsStore(Store):
         """Load the initial knowledge base once (when the collection is empty)."""
         if self.db.faq.find_one({}, {"_id": 1}) is not None:
             return
-        path = Path(env("TIPS_FAQ_FILE", str(FAQ_FILE)))
+        path = Path(self.settings.TIPS_FAQ_FILE)
         entries = json.loads(path.read_text(encoding="utf-8"))
         for entry in entries:
             doc = {k: v for k, v in entry.items() if k != "id"}

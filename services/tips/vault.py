@@ -11,9 +11,9 @@ the database as a sealed blob::
   another tip does not open.
 * Key rotation: the blob names its key id; a Vault holds the current key (used to
   seal) and older ones (used to open). ``rewrap`` re-seals an old blob with the
-  current key. From the environment, ``TIPS_VAULT_OLD_KEYS`` lists retired keys.
+  current key. In the settings, ``TIPS_VAULT_OLD_KEYS`` lists retired keys.
 
-Pure crypto: the only I/O is reading the environment (or a ``*_FILE``) in ``from_env``.
+Pure crypto, no I/O: ``from_settings`` takes the keys from the tips service's settings.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import secrets
 
 from cryptography.exceptions import InvalidTag
@@ -99,22 +98,18 @@ class Vault:
         self.current = current
 
     @classmethod
-    def from_env(cls, environ=None):
-        """Current key from TIPS_VAULT_KEY (or TIPS_VAULT_KEY_FILE); retired keys,
-        still able to open old blobs, from TIPS_VAULT_OLD_KEYS (comma-separated)."""
-        environ = os.environ if environ is None else environ
-        value = environ.get(ENV_KEY) or ""
-        path = environ.get(f"{ENV_KEY}_FILE")
-        if not value and path:
-            with open(path, encoding="utf-8") as fh:
-                value = fh.read().strip()
+    def from_settings(cls, settings):
+        """Current key from TIPS_VAULT_KEY (or TIPS_VAULT_KEY_FILE) in the tips service's
+        settings; retired keys, still able to open old blobs, from TIPS_VAULT_OLD_KEYS
+        (comma-separated)."""
+        value = settings.get(ENV_KEY) or ""
         if not value:
             raise VaultKeyError(
                 f"{ENV_KEY} is not set: the tips vault needs a 256-bit key (base64url). Generate one "
                 "with: python -c 'from services.tips.vault import generate_key; print(generate_key())'")
         current = _key_bytes(value)
         keys = {key_id(current): current}
-        for i, old in enumerate(k for k in (environ.get(ENV_OLD_KEYS) or "").split(",") if k.strip()):
+        for i, old in enumerate(k for k in (settings.get(ENV_OLD_KEYS) or "").split(",") if k.strip()):
             raw = _key_bytes(old, f"{ENV_OLD_KEYS}[{i}]")
             keys.setdefault(key_id(raw), raw)
         return cls(keys=keys, current=key_id(current))

@@ -11,8 +11,9 @@ import time
 import pytest
 import requests
 
+from contracts.settings import load
 from sandbox.server import run_in_thread
-from services.notify.adapters import ADAPTERS, adapter_for, adapter_for_channel
+from services.notify.adapters import ADAPTERS, adapter_for, adapter_for_channel, use_settings
 from services.notify.adapters.base import DeliveryError, NoRetractApi
 from services.notify.adapters.webhook import verify_signature
 
@@ -53,6 +54,13 @@ def channels_env(sandbox, monkeypatch):
     for name in ("FACEBOOK_PAGE_TOKEN", "ZALO_OA_TOKEN", "YOUTUBE_TOKEN"):
         monkeypatch.setenv(name, TOKEN)
     monkeypatch.setenv("PARTNER_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    settings_from_environment()
+
+
+def settings_from_environment():
+    """The adapters' settings as this test set the environment (a notify process reads them
+    once at start-up); credentials are read at each send, so they need no call."""
+    use_settings(load("notify"))
 
 
 def configure(sandbox, *specs):
@@ -281,6 +289,7 @@ def test_smtp_refusals(sandbox, code, expected):
 
 def test_timeout_is_retry(sandbox, monkeypatch):
     monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "0.2")
+    settings_from_environment()
     configure(sandbox, {"channel": ZALO_GROUP["external_id"], "latency_ms": 1000})
     error = send_error(adapter_for("zalo_oa_group"), ZALO_GROUP, {"text": TEXT})
     assert (error.error_class, error.platform_code) == ("retry", "timeout")
@@ -291,6 +300,7 @@ def test_unreachable_platform_is_retry_and_the_token_is_not_in_the_message(sandb
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     monkeypatch.setenv("FACEBOOK_GRAPH_URL", f"http://127.0.0.1:{closed_port}")
+    settings_from_environment()
     error = send_error(adapter_for("facebook_page"), FANPAGE, {"text": TEXT})
     assert error.error_class == "retry"
     with pytest.raises(DeliveryError) as caught:

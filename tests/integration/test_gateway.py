@@ -79,7 +79,8 @@ def test_forged_or_expired_tokens_are_refused(gateway, token):
 WEBHOOK_VARIABLES = ("ZALO_APP_ID", "ZALO_OA_SECRET_KEY", "FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN")
 
 
-def test_readyz_is_green_only_when_every_service_answers(run_services, gateway, monkeypatch):
+def test_readyz_is_green_only_when_every_service_answers(run_services, gateway, config, monkeypatch):
+    from gateway.app import create_app
     for name in WEBHOOK_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"{name}_FILE", raising=False)
@@ -96,6 +97,7 @@ def test_readyz_is_green_only_when_every_service_answers(run_services, gateway, 
                                                    "facebook_webhook": "not configured"}
     monkeypatch.setenv("FACEBOOK_APP_SECRET", "app-secret-for-tests")
     monkeypatch.setenv("FACEBOOK_VERIFY_TOKEN", "verify-token-for-tests")
+    gateway = create_app({"AMQP_URI": config["AMQP_URI"], "JWT_SECRET": JWT_SECRET}).test_client()  # read at start
     response = gateway.get("/readyz")
     assert response.status_code == 200 and response.get_json()["integrations"] == {
         "zalo_webhook": "not configured", "facebook_webhook": "configured"}

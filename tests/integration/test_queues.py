@@ -56,9 +56,12 @@ def dead_lettered(config, timeout=20):
     return found
 
 
-def test_every_durable_queue_is_a_quorum_queue_when_asked(run_services, gateway, rpc, config):
+def test_every_durable_queue_is_a_quorum_queue_when_asked(run_services, rpc, config):
+    from gateway.app import create_app
+    from tests.conftest import JWT_SECRET
     with environment(QUORUM):
         run_services("groups", "posts", "notify", "tips")
+        gateway = create_app({"AMQP_URI": config["AMQP_URI"], "JWT_SECRET": JWT_SECRET}).test_client()
         # the gateway declares the intake queue too, with the same arguments (else: 406, and 503 here)
         response = gateway.post("/api/v1/public/tips", json={"text": "Có người lạ trèo tường nhà trọ phường Nam Bình"})
         assert response.status_code == 202, response.get_data(as_text=True)

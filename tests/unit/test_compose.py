@@ -183,13 +183,10 @@ def _variables_the_code_reads():
             names.update(pattern.findall(text))
             for args in configured.findall(text):
                 names.update(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", args))
-    # Variables named through tables rather than literals.
-    from gateway.api.webhooks import WEBHOOK_SETTINGS
+    # Every setting the processes read (contracts.settings), RATE_<TYPE> once per channel type.
+    from contracts.settings import DEFINED
     from services.notify.domain import RATE_LIMITS
-    from services.notify.engine import SETTINGS
-    from services.tips.domain import SLA_ENV
-    from services.tips.vault import ENV_KEY, ENV_OLD_KEYS
-    names.update(SETTINGS, SLA_ENV.values(), (ENV_KEY, ENV_OLD_KEYS), *WEBHOOK_SETTINGS.values())
+    names.update(name for name in DEFINED if name != "RATE_<TYPE>")
     for channel_type in RATE_LIMITS:
         names.update({f"RATE_{channel_type.upper()}", f"RATE_{channel_type.upper()}_BURST"})
     nameko_yaml = (ROOT / "config" / "nameko.yaml").read_text(encoding="utf-8")
@@ -205,6 +202,7 @@ NOT_DEPLOYMENT_SETTINGS = {
     "BINHYEN_NEW_PASSWORD",       # `binhyen create-admin` reads it once, from the operator's shell
     "AMQP_URI", "MONGODB_URI",    # docker-compose.yml builds them (see .env.example)
     "GATEWAY_HOST", "GATEWAY_PORT",  # fixed inside the container; GATEWAY_PUBLISH on the host
+    "SANDBOX_PORT", "SANDBOX_GATEWAY_URL",  # fixed inside the sandbox container; SANDBOX_PUBLISH on the host
 }
 
 

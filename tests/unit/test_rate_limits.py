@@ -4,6 +4,7 @@ No services here: a request the limiter let through ends in 503 (nothing behind 
 in 429 with Retry-After."""
 import pytest
 
+from contracts.settings import load
 from gateway.app import create_app
 from gateway.limits import READ, SEND, allowances
 from gateway.rpc import ServiceUnavailable
@@ -61,10 +62,13 @@ def test_sending_first_leaves_reading_open(client):
 
 
 def test_zero_turns_an_allowance_off_and_a_burst_spreads_over_its_window():
-    items = allowances({"PUBLIC_TIPS_PER_MINUTE": "10", "PUBLIC_TIPS_BURST": "5", "PUBLIC_TIPS_READS_PER_MINUTE": "0"})
+    def settings(environ):
+        return load("gateway", environ=dict(environ, BINHYEN_JWT_SECRET=SECRET))
+    items = allowances(settings({"PUBLIC_TIPS_PER_MINUTE": "10", "PUBLIC_TIPS_BURST": "5",
+                                 "PUBLIC_TIPS_READS_PER_MINUTE": "0"}))
     assert items[READ] is None
     assert (items[SEND].amount, items[SEND].get_expiry()) == (5, 30)  # 5 at once, 10 a minute on average
-    assert allowances({"PUBLIC_TIPS_PER_MINUTE": "0"})[SEND] is None
+    assert allowances(settings({"PUBLIC_TIPS_PER_MINUTE": "0"}))[SEND] is None
 
 
 def test_an_unknown_store_is_refused_at_start(monkeypatch):

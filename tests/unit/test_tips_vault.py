@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from contracts.settings import load
 from services.tips.vault import Vault, VaultError, VaultKeyError, alias_for, generate_key, key_id
 
 IDENTITY = {"contact": {"name": "Nguyễn Thị Hoa", "phone": "0912345678"}, "zalo_user_id": "zl-8812"}
@@ -85,15 +86,15 @@ def test_swapping_the_key_id_does_not_open():
         v.open(dict(sealed, kid="b"), "tip-1")
 
 
-def test_from_env(tmp_path):
+def test_from_settings(tmp_path):
     key, old = generate_key(), generate_key()
     old_blob = Vault(old).seal(IDENTITY, "tip-1")
-    v = Vault.from_env({"TIPS_VAULT_KEY": key, "TIPS_VAULT_OLD_KEYS": f" {old} ,"})
+    v = Vault.from_settings(load("tips", environ={"TIPS_VAULT_KEY": key, "TIPS_VAULT_OLD_KEYS": f" {old} ,"}))
     assert v.current == key_id(key) and set(v.key_ids) == {key_id(key), key_id(old)}
     assert v.open(old_blob, "tip-1") == IDENTITY
     path = tmp_path / "vault.key"
     path.write_text(key + "\n")
-    assert Vault.from_env({"TIPS_VAULT_KEY_FILE": str(path)}).current == key_id(key)
+    assert Vault.from_settings(load("tips", environ={"TIPS_VAULT_KEY_FILE": str(path)})).current == key_id(key)
 
 
 @pytest.mark.parametrize("environ, message", [
@@ -105,7 +106,7 @@ def test_from_env(tmp_path):
 ])
 def test_missing_or_short_key_is_a_clear_error(environ, message):
     with pytest.raises(VaultKeyError, match=message) as exc:
-        Vault.from_env(environ)
+        Vault.from_settings(load("tips", environ=environ))
     assert "generate_key" in str(exc.value) or "OLD_KEYS" in message or "base64" in str(exc.value)
 
 

@@ -25,7 +25,7 @@ from contracts.groups import CHANNEL_TYPES as DIRECTORY_CHANNEL_TYPES
 from contracts.posts import (AUDIENCE_LISTS, CHANNEL_TYPES, KINDS, MEDIA_KEYS, OUTCOMES, STATUSES, TITLE_MAX,
                              WANTED_FIELDS, WANTED_KINDS)
 from contracts.rpc import Conflict, InvalidInput
-from gateway.api.media import MEDIA_MAX_BYTES
+from gateway.api.media import media_max_bytes
 from gateway.rpc import call
 from gateway.web import VN_TZ
 from gateway.web.console import bp, is_htmx, page
@@ -70,7 +70,7 @@ def allow_uploads(endpoint, values):
     """The editor's form carries media files: let its requests be as large as an upload may be.
     Set here because the CSRF check reads the form before any view runs."""
     if endpoint in EDITOR_ENDPOINTS and request.method == "POST":
-        request.max_content_length = MEDIA_MAX_BYTES
+        request.max_content_length = media_max_bytes()
 
 
 # --- the queue ----------------------------------------------------------------------------------

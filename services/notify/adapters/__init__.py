@@ -1,7 +1,7 @@
 """Channel adapters, one per channel type, all with the interface of `base.ChannelAdapter`."""
 from services.notify.adapters import (email, facebook_messenger, facebook_page, manual_relay, webhook, youtube_channel,
                                       zalo_oa_group, zalo_oa_user)
-from services.notify.adapters.base import DeliveryError, NoRetractApi, SendResult  # noqa: F401
+from services.notify.adapters.base import DeliveryError, NoRetractApi, SendResult, use_settings  # noqa: F401
 
 ADAPTERS = {
     "facebook_page": facebook_page.adapter,

@@ -9,13 +9,33 @@ from dataclasses import dataclass, field
 import requests
 from requests.adapters import HTTPAdapter
 
-from service_runtime.config import env
+from contracts.settings import DEFINED, load, read_secret
 from services.notify.domain import ErrorClass, classify_failure, parse_retry_after
 
 # credentials_ref names an environment variable or a file, never holds a secret itself.
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 # Anything that may carry a token inside an error text (URLs, headers) is cut out.
 _SECRET_IN_TEXT = re.compile(r"(access_token=)[^&\s'\"]+|(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
+
+
+_settings = None    # the notify process's settings (contracts.settings), given by the engine at start-up
+_sessions = []      # every adapter module's Session, re-sized by use_settings
+
+
+def use_settings(settings):
+    """Base URLs, timeouts and pool sizes from now on: the engine calls this once at start-up."""
+    global _settings
+    _settings = settings
+    for session in _sessions:
+        _mount(session, settings.HTTP_POOL_SIZE)
+
+
+def settings():
+    """The settings the adapters run with; an adapter used on its own (a test, a tool) reads
+    them from the environment the first time."""
+    if _settings is None:
+        use_settings(load("notify"))
+    return _settings
 
 
 @dataclass
@@ -66,7 +86,7 @@ def credential(channel):
         except OSError:
             value = None
     elif ref and _ENV_NAME.match(ref):
-        value = env(ref)
+        value = read_secret(ref)  # read at each send: a rotated token needs no restart
     elif ref:
         # Not a name: perhaps a token pasted where its name belongs. Never echo it.
         raise DeliveryError(ErrorClass.REAUTHORIZE,
@@ -80,7 +100,8 @@ def credential(channel):
 
 
 def http_timeout(variable="HTTP_TIMEOUT_SECONDS"):
-    return float(env(variable, env("HTTP_TIMEOUT_SECONDS", "10")))
+    """Seconds a call may take: `variable` (WEBHOOK_TIMEOUT_SECONDS), else HTTP_TIMEOUT_SECONDS."""
+    return settings()[variable] or settings().HTTP_TIMEOUT_SECONDS
 
 
 def new_session():
@@ -90,11 +111,15 @@ def new_session():
     would open and throw away a connection per extra concurrent send).
     """
     session = requests.Session()
-    size = int(env("HTTP_POOL_SIZE", "64"))
+    _mount(session, _settings.HTTP_POOL_SIZE if _settings is not None else DEFINED["HTTP_POOL_SIZE"].default)
+    _sessions.append(session)
+    return session
+
+
+def _mount(session, size):
     adapter = HTTPAdapter(pool_connections=8, pool_maxsize=size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    return session
 
 
 # A URL requests cannot even try is a registry mistake, not an outage.

@@ -9,13 +9,12 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
 
-from service_runtime.config import env
-from services.notify.adapters.base import ChannelAdapter, DeliveryError, NoRetractApi, SendResult, http_timeout
+from services.notify.adapters.base import ChannelAdapter, DeliveryError, NoRetractApi, SendResult, http_timeout, settings
 from services.notify.domain import ErrorClass, classify_failure
 
 
 def smtp_settings():
-    parts = urlsplit(env("SMTP_URL", "smtp://127.0.0.1:25"))
+    parts = urlsplit(settings().SMTP_URL)
     return {"tls": parts.scheme == "smtps", "host": parts.hostname or "127.0.0.1",
             "port": parts.port or (465 if parts.scheme == "smtps" else 25),
             "user": unquote(parts.username) if parts.username else None,
@@ -44,13 +43,13 @@ class Email(ChannelAdapter):
     channel_type = "email"
 
     def send(self, channel, message):
-        settings = smtp_settings()
-        mail = build_message(channel["external_id"], message, env("EMAIL_FROM", "binhyen@localhost"))
-        client_class = smtplib.SMTP_SSL if settings["tls"] else smtplib.SMTP
+        smtp = smtp_settings()
+        mail = build_message(channel["external_id"], message, settings().EMAIL_FROM)
+        client_class = smtplib.SMTP_SSL if smtp["tls"] else smtplib.SMTP
         try:
-            with client_class(settings["host"], settings["port"], timeout=http_timeout()) as client:
-                if settings["user"]:
-                    client.login(settings["user"], settings["password"] or "")
+            with client_class(smtp["host"], smtp["port"], timeout=http_timeout()) as client:
+                if smtp["user"]:
+                    client.login(smtp["user"], smtp["password"] or "")
                 client.send_message(mail)
         except (smtplib.SMTPException, OSError) as exc:
             raise self.classify_error(exc) from None

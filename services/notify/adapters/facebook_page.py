@@ -3,9 +3,8 @@
 Graph errors are `{"error": {"message", "type", "code", "error_subcode"}}`; the code (not
 the HTTP status, which is mostly 400) says what the failure is.
 """
-from service_runtime.config import env
 from services.notify.adapters.base import (ChannelAdapter, DeliveryError, SendResult, call, credential,
-                                           json_or_none, new_session, redact, retry_after_of)
+                                           json_or_none, new_session, redact, retry_after_of, settings)
 from services.notify.domain import classify_failure
 
 _session = new_session()
@@ -16,8 +15,8 @@ ALREADY_GONE = (100, 33)
 
 
 def graph_url(path):
-    base = env("FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
-    version = env("FACEBOOK_GRAPH_VERSION", "v19.0")
+    base = settings().FACEBOOK_GRAPH_URL.rstrip("/")
+    version = settings().FACEBOOK_GRAPH_VERSION
     return f"{base}/{version}/{path}"
 
 

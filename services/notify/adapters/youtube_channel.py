@@ -4,9 +4,9 @@ Two steps: POST the metadata (answer: 200 with the upload session URL in `Locati
 PUT the bytes to that URL (answer: 200/201 with the video resource). Errors are Google's
 `{"error": {"code", "message", "errors": [{"reason"}]}}`; the reason refines the status.
 """
-from service_runtime.config import env
 from services.notify.adapters.base import (ChannelAdapter, DeliveryError, SendResult, call, credential,
-                                           http_timeout, json_or_none, new_session, redact, retry_after_of)
+                                           http_timeout, json_or_none, new_session, redact, retry_after_of,
+                                           settings)
 from services.notify.domain import ErrorClass, classify_failure
 
 _session = new_session()
@@ -17,7 +17,7 @@ FORBIDDEN_CHARS = str.maketrans("", "", "<>")  # YouTube rejects titles/descript
 
 
 def api_url(path):
-    return env("YOUTUBE_API_URL", "https://www.googleapis.com").rstrip("/") + path
+    return settings().YOUTUBE_API_URL.rstrip("/") + path
 
 
 def snippet(message):

@@ -3,16 +3,15 @@
 Zalo reports a failure as HTTP 200 with a non-zero `error` and a `message`; group messages
 cannot be deleted through the API.
 """
-from service_runtime.config import env
 from services.notify.adapters.base import (ChannelAdapter, DeliveryError, NoRetractApi, SendResult, call,
-                                           credential, json_or_none, new_session, redact, retry_after_of)
+                                           credential, json_or_none, new_session, redact, retry_after_of, settings)
 from services.notify.domain import classify_failure
 
 _session = new_session()
 
 
 def message_url():
-    return env("ZALO_OPENAPI_URL", "https://openapi.zalo.me").rstrip("/") + "/v3.0/oa/group/message"
+    return settings().ZALO_OPENAPI_URL.rstrip("/") + "/v3.0/oa/group/message"
 
 
 def zalo_text(message):

@@ -4,15 +4,15 @@
 Zalo allows these replies within its consultation window after the user's last message;
 outside it the API answers with an error code, which the error table classifies.
 """
-from service_runtime.config import env
-from services.notify.adapters.base import NoRetractApi, SendResult, call, credential, json_or_none, new_session
+from services.notify.adapters.base import (NoRetractApi, SendResult, call, credential, json_or_none, new_session,
+                                           settings)
 from services.notify.adapters.zalo_oa_group import ZaloOaGroup
 
 _session = new_session()
 
 
 def message_url():
-    return env("ZALO_OPENAPI_URL", "https://openapi.zalo.me").rstrip("/") + "/v3.0/oa/message/cs"
+    return settings().ZALO_OPENAPI_URL.rstrip("/") + "/v3.0/oa/message/cs"
 
 
 class ZaloOaUser(ZaloOaGroup):  # same error format as the group API

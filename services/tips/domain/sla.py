@@ -1,7 +1,6 @@
 """The SLA: how long a tip may wait to be taken up, per urgency, and the escalation one unit up per
 missed window."""
 import copy
-import os
 from datetime import timedelta
 
 from contracts.times import as_utc
@@ -18,8 +17,8 @@ SLA_ENV = {u: f"SLA_{u.upper()}_SECONDS" for u in URGENCIES}
 
 
 def sla_policy(environ=None, overrides=None):
-    """Defaults, then SLA_<URGENCY>_SECONDS from the environment, then ``overrides``."""
-    environ = os.environ if environ is None else environ
+    """Defaults, then SLA_<URGENCY>_SECONDS from ``environ`` (the service's settings), then ``overrides``."""
+    environ = environ or {}
     policy = dict(DEFAULT_SLA_SECONDS)
     for urgency, name in SLA_ENV.items():
         raw = environ.get(name)
