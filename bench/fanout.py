@@ -73,6 +73,32 @@ def cpu_seconds(proc):
         return None
 
 
+def database_top(client, prefix):
+    """{collection: {section: (count, microseconds)}} of the `top` command for this run's databases:
+    where the database server's time goes (SecantusDB keeps these counters; a real mongod too)."""
+    try:
+        totals = client.admin.command("top")["totals"]
+    except pymongo.errors.PyMongoError:
+        return {}
+    return {ns[len(prefix):]: {section: (value["count"], value["time"]) for section, value in sections.items()}
+            for ns, sections in totals.items() if ns.startswith(prefix) and isinstance(sections, dict)}
+
+
+def top_delta(before, after):
+    """Per collection: commands and server milliseconds by kind of operation, over the run."""
+    rows = []
+    for ns, sections in sorted(after.items()):
+        parts = []
+        for section in ("insert", "update", "queries", "getmore", "remove", "commands"):
+            count, micros = sections.get(section, (0, 0))
+            count0, micros0 = before.get(ns, {}).get(section, (0, 0))
+            if count > count0:
+                parts.append(f"{section} {count - count0}x {(micros - micros0) / 1000:.0f} ms")
+        if parts:
+            rows.append(f"{ns}: " + ", ".join(parts))
+    return rows
+
+
 def start_mongodb(tmp):
     if os.environ.get("MONGODB_URI"):
         return os.environ["MONGODB_URI"], None
@@ -156,6 +182,13 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
             say(f"province directory: {loaded['channels_total']} channels; audience {len(channels)}: "
                   f"{json.dumps(audience['by_type'])}", flush=True)
             time.sleep(2)  # notify's consumer queue is bound once it answers health; its engine is running
+            # Loading the directory left groups with an event per channel to publish: measured
+            # during the fan-out, the database's work on that backlog would count as notify's.
+            groups_outbox = db.client[f"{prefix}groups"].outbox
+            for _ in range(600):
+                if not groups_outbox.count_documents({"sent_at": None}):
+                    break
+                time.sleep(0.1)
 
             data = {"post_id": "bench-post", "publication_id": uuid.uuid4().hex, "kind": "warning",
                     "title": "Cảnh báo thủ đoạn lừa đảo mới",
@@ -166,6 +199,7 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
             envelope = make_event("posts.published", data, producer="posts")
             watched = {"database": mongo_proc, "sandbox": sandbox_proc, "notify": procs[-1], "groups": procs[-2]}
             cpu_before = {name: cpu_seconds(p) for name, p in watched.items() if p is not None}
+            top_before = database_top(db.client, prefix)
             t0 = time.time()
             Publisher(amqp_uri, use_confirms=True, serializer="json").publish(
                 envelope, exchange=events_exchange("posts"), routing_key="posts.published")
@@ -179,6 +213,7 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
             cpu_used = {name: cpu_seconds(watched[name]) - before for name, before in cpu_before.items()
                         if before is not None}
             stats = rpc.notify.engine_stats()
+            top_after = database_top(db.client, prefix)
         statuses = Counter(d["status"] for d in db.deliveries.find({"publication_id": pid}, {"status": 1}))
 
         # when each channel was reached: the sandbox's answer, or the relay task's creation
@@ -197,6 +232,10 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
         if cpu_used:
             say("  cpu seconds    " + ", ".join(f"{name} {used:.1f}" for name, used in cpu_used.items())
                   + f"  (of {os.cpu_count()} cores x {recorded_at - t0:.1f} s)")
+            say("  cpu ms per delivery  " + ", ".join(f"{name} {used * 1000 / len(channels):.2f}"
+                                                     for name, used in cpu_used.items()))
+        for row in top_delta(top_before, top_after):
+            say(f"  database       {row}")
 
         # the naive loop: same adapters, one at a time
         from services.notify import domain
