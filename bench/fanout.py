@@ -12,6 +12,9 @@ to all of them, and measures:
     per second from publish to the last one; and the rate at which the outcomes are recorded
   * p50 / p99 time from publish to delivery
   * a naive sequential loop (the same adapters, one send at a time) on a sample, extrapolated
+  * Apprise (the optional `bench` extra): one apprise.notify() to as many json:// endpoints
+    of the same sandbox (bench/apprise_fanout.py)
+  * CPU milliseconds per delivery of each process, and the database's work by collection
 The token-bucket rates are lifted (RATE_*=100000): Zalo allows one OA token about 10
 messages/s, which alone would stretch 1,026 OA groups over ~100 s; this measures the engine.
 """
@@ -97,6 +100,16 @@ def top_delta(before, after):
         if parts:
             rows.append(f"{ns}: " + ", ".join(parts))
     return rows
+
+
+def apprise_fanout(sandbox_url, channels):
+    """bench/apprise_fanout.py in a process of its own (no eventlet), against the same sandbox."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "apprise_fanout.py"), "--sandbox", sandbox_url,
+                           "--channels", str(channels)], capture_output=True, text=True, timeout=900)
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": (done.stderr or done.stdout).strip()[-300:]}
 
 
 def start_mongodb(tmp):
@@ -252,9 +265,18 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
         say(f"  naive loop     {len(sample)} sends one at a time: {naive_rate:.1f} deliveries/s "
               f"-> {len(channels) / naive_rate:.0f} s for the whole fan-out (extrapolated)")
         say(f"  ratio          engine / naive = {engine_rate / naive_rate:.0f}x")
+        apprise = apprise_fanout(sandbox_url, len(channels))
+        if "per_second" in apprise:
+            say(f"  Apprise {apprise['apprise']}    one notify() to {apprise['channels']} json:// endpoints: "
+                f"{apprise['per_second']:.0f} deliveries/s ({apprise['seconds']:.1f} s)")
+            say(f"  ratio          engine / Apprise = {engine_rate / apprise['per_second']:.1f}x")
+        else:
+            say(f"  Apprise        not measured: {apprise.get('error')}")
         return {"channels": len(channels), "per_second": engine_rate, "p50_s": percentile(reached, 50),
                 "p99_s": percentile(reached, 99), "naive_per_second": naive_rate, "cpu_seconds": cpu_used,
-                "recorded_per_second": len(channels) / (recorded_at - t0)}
+                "cpu_ms_per_delivery": {name: used * 1000 / len(channels) for name, used in cpu_used.items()},
+                "recorded_per_second": len(channels) / (recorded_at - t0),
+                "apprise_per_second": apprise.get("per_second")}
     finally:
         for proc in procs:
             if proc.poll() is None:

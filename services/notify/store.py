@@ -88,8 +88,8 @@ class NotifyStore(Store):
             IndexModel([("publication_id", ASCENDING), ("channel_id", ASCENDING)], unique=True),
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),   # the work queue
             IndexModel([("unit_id", ASCENDING)]),
-            # partial: only the few documents with something to do are in it
-            IndexModel([("retract_requested", ASCENDING)], partialFilterExpression={"retract_requested": True}),
+            # Deliveries a retraction caught in flight are found through their publication
+            # (`retraction_flags`): a partial index costs each write as much as a full one.
         ],
         "relay_tasks": [
             IndexModel([("delivery_id", ASCENDING), ("purpose", ASCENDING)], unique=True),
@@ -102,6 +102,9 @@ class NotifyStore(Store):
         "delivery_batches": [IndexModel([("lease_until", ASCENDING)])],   # claimable: unclaimed or lease lost
         "audience_snapshots": [IndexModel([("post_id", ASCENDING)])],
         "publications": [IndexModel([("post_id", ASCENDING)]),
+                         # partial: the few with deliveries a retraction flagged in flight
+                         IndexModel([("retraction_flags", ASCENDING)],
+                                    partialFilterExpression={"retraction_flags": True}),
                          IndexModel([("kind", ASCENDING), ("created_at", ASCENDING)])],   # statistics by period
         "alerts": [IndexModel([("delivered", ASCENDING), ("created_at", ASCENDING)]),
                    IndexModel([("unit_id", ASCENDING), ("created_at", ASCENDING)])],
@@ -290,8 +293,9 @@ class NotifyStore(Store):
             for collection, effect in caused:
                 effects.setdefault(collection, []).append(effect)
             ours = doc.get("lease_until") is not None and as_utc(doc["lease_until"]) > safe_until
-            updates.append(UpdateOne({"_id": doc["_id"]} if ours else
-                                     {"_id": doc["_id"], "status": "sending", "claim_token": doc["claim_token"]}, update))
+            where = {"_id": doc["_id"]} if ours else {"_id": doc["_id"], "status": "sending",
+                                                      "claim_token": doc["claim_token"]}
+            updates.append(UpdateOne(where, update))
         if not updates:
             return 0
         self._insert_effects(effects)
@@ -348,7 +352,15 @@ class NotifyStore(Store):
 
     def flagged_for_retraction(self, limit=200):
         """Deliveries whose post was retracted while they were in flight."""
-        return list(self.db.deliveries.find({"retract_requested": True, "status": {"$ne": "sending"}}, limit=limit))
+        found = []
+        for publication in self.db.publications.find({"retraction_flags": True}, {"retraction_flags_at": 1}):
+            flagged = list(self.db.deliveries.find({"publication_id": publication["_id"], "retract_requested": True}))
+            if not flagged:  # all settled; unless the flags were set again since this read
+                self.db.publications.update_one(
+                    {"_id": publication["_id"], "retraction_flags_at": publication.get("retraction_flags_at")},
+                    {"$unset": {"retraction_flags": "", "retraction_flags_at": ""}})
+            found += [delivery for delivery in flagged if delivery["status"] != "sending"]
+        return found[:limit]
 
     def settle_flag(self, delivery):
         """Clear the retraction flag; a delivery that did not land is cancelled. True if it landed (sent)."""
@@ -358,6 +370,10 @@ class NotifyStore(Store):
                                           {"$set": {"status": domain.transition(delivery["status"], "cancel"),
                                                     "updated_at": now, "next_attempt_at": None},
                                            "$unset": {"retract_requested": ""}})
+            if delivery.get("relay_task_id"):  # recorded after the retraction cancelled the open tasks
+                self.db.relay_tasks.update_one(
+                    {"_id": delivery["relay_task_id"], "status": {"$in": ["open", "overdue"]}},
+                    {"$set": {"status": "cancelled", "cancelled_at": now}})
             return False
         self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$unset": {"retract_requested": ""}})
         return delivery["status"] == "sent"
@@ -498,6 +514,9 @@ class NotifyStore(Store):
             {"$set": {"status": "cancelled", "cancelled_at": now}})
         self.db.deliveries.update_many({"publication_id": publication_id, "status": "sending"},
                                        {"$set": {"retract_requested": True}})
+        # After the flags (a repeated event sets it again): what flagged_for_retraction looks at.
+        self.db.publications.update_one({"_id": publication_id},
+                                        {"$set": {"retraction_flags": True, "retraction_flags_at": now}})
         return cancelled
 
     def sent_deliveries(self, publication_id):
