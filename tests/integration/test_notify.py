@@ -156,7 +156,7 @@ def wait_statuses(stack, publication_id, expected, timeout=30):
 
 
 def outbox_events(stack, event_type, **match):
-    """The events notify wrote to its outbox (forwarded from the delivery just after it is recorded)."""
+    """The events notify wrote to its outbox (just before the delivery's result they announce)."""
     def found():
         return [e["envelope"] for e in stack.db("notify").outbox.find({"envelope.type": event_type})
                 if all(e["envelope"]["data"].get(k) == v for k, v in match.items())]
