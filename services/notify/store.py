@@ -110,6 +110,14 @@ class NotifyStore(Store):
                    IndexModel([("unit_id", ASCENDING), ("created_at", ASCENDING)])],
     }
 
+    # Indexes an earlier version made on deliveries: each one cost every delivery write.
+    RETIRED_INDEXES = {"deliveries": ("has_side_effects_1", "retract_requested_1")}
+
+    def bootstrap(self):
+        for collection, names in self.RETIRED_INDEXES.items():
+            for name in set(names) & set(self.db[collection].index_information()):
+                self.db[collection].drop_index(name)
+
     def metrics(self):
         """Figures read at scrape time, the same whichever notify instance answers: deliveries
         waiting or needing a person, open relay tasks, the oldest delivery not yet out. Only
