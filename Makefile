@@ -39,7 +39,9 @@ screenshots: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-40} $(BIN)/python -m pytest tests/integration/test_fuzz.py tests/integration/test_hostile_input.py
 
+# Apprise (the fan-out's comparison) is installed for the benchmarks only: the `bench` extra.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/run_all.py
 
 # Faults under load (broker restart, SIGKILL of every process, MongoDB restart), then a check

@@ -12,6 +12,9 @@ to all of them, and measures:
     per second from publish to the last one; and the rate at which the outcomes are recorded
   * p50 / p99 time from publish to delivery
   * a naive sequential loop (the same adapters, one send at a time) on a sample, extrapolated
+  * Apprise (the optional `bench` extra): one apprise.notify() to as many json:// endpoints
+    of the same sandbox (bench/apprise_fanout.py)
+  * CPU milliseconds per delivery of each process, and the database's work by collection
 The token-bucket rates are lifted (RATE_*=100000): Zalo allows one OA token about 10
 messages/s, which alone would stretch 1,026 OA groups over ~100 s; this measures the engine.
 """
@@ -71,6 +74,42 @@ def cpu_seconds(proc):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def database_top(client, prefix):
+    """{collection: {section: (count, microseconds)}} of the `top` command for this run's databases:
+    where the database server's time goes (SecantusDB keeps these counters; a real mongod too)."""
+    try:
+        totals = client.admin.command("top")["totals"]
+    except pymongo.errors.PyMongoError:
+        return {}
+    return {ns[len(prefix):]: {section: (value["count"], value["time"]) for section, value in sections.items()}
+            for ns, sections in totals.items() if ns.startswith(prefix) and isinstance(sections, dict)}
+
+
+def top_delta(before, after):
+    """Per collection: commands and server milliseconds by kind of operation, over the run."""
+    rows = []
+    for ns, sections in sorted(after.items()):
+        parts = []
+        for section in ("insert", "update", "queries", "getmore", "remove", "commands"):
+            count, micros = sections.get(section, (0, 0))
+            count0, micros0 = before.get(ns, {}).get(section, (0, 0))
+            if count > count0:
+                parts.append(f"{section} {count - count0}x {(micros - micros0) / 1000:.0f} ms")
+        if parts:
+            rows.append(f"{ns}: " + ", ".join(parts))
+    return rows
+
+
+def apprise_fanout(sandbox_url, channels):
+    """bench/apprise_fanout.py in a process of its own (no eventlet), against the same sandbox."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "apprise_fanout.py"), "--sandbox", sandbox_url,
+                           "--channels", str(channels)], capture_output=True, text=True, timeout=900)
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": (done.stderr or done.stdout).strip()[-300:]}
 
 
 def start_mongodb(tmp):
@@ -156,6 +195,13 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
             say(f"province directory: {loaded['channels_total']} channels; audience {len(channels)}: "
                   f"{json.dumps(audience['by_type'])}", flush=True)
             time.sleep(2)  # notify's consumer queue is bound once it answers health; its engine is running
+            # Loading the directory left groups with an event per channel to publish: measured
+            # during the fan-out, the database's work on that backlog would count as notify's.
+            groups_outbox = db.client[f"{prefix}groups"].outbox
+            for _ in range(600):
+                if not groups_outbox.count_documents({"sent_at": None}):
+                    break
+                time.sleep(0.1)
 
             data = {"post_id": "bench-post", "publication_id": uuid.uuid4().hex, "kind": "warning",
                     "title": "Cảnh báo thủ đoạn lừa đảo mới",
@@ -166,6 +212,7 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
             envelope = make_event("posts.published", data, producer="posts")
             watched = {"database": mongo_proc, "sandbox": sandbox_proc, "notify": procs[-1], "groups": procs[-2]}
             cpu_before = {name: cpu_seconds(p) for name, p in watched.items() if p is not None}
+            top_before = database_top(db.client, prefix)
             t0 = time.time()
             Publisher(amqp_uri, use_confirms=True, serializer="json").publish(
                 envelope, exchange=events_exchange("posts"), routing_key="posts.published")
@@ -179,6 +226,7 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
             cpu_used = {name: cpu_seconds(watched[name]) - before for name, before in cpu_before.items()
                         if before is not None}
             stats = rpc.notify.engine_stats()
+            top_after = database_top(db.client, prefix)
         statuses = Counter(d["status"] for d in db.deliveries.find({"publication_id": pid}, {"status": 1}))
 
         # when each channel was reached: the sandbox's answer, or the relay task's creation
@@ -197,6 +245,10 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
         if cpu_used:
             say("  cpu seconds    " + ", ".join(f"{name} {used:.1f}" for name, used in cpu_used.items())
                   + f"  (of {os.cpu_count()} cores x {recorded_at - t0:.1f} s)")
+            say("  cpu ms per delivery  " + ", ".join(f"{name} {used * 1000 / len(channels):.2f}"
+                                                     for name, used in cpu_used.items()))
+        for row in top_delta(top_before, top_after):
+            say(f"  database       {row}")
 
         # the naive loop: same adapters, one at a time
         from services.notify import domain
@@ -213,9 +265,18 @@ def measure(latency_ms=100.0, concurrency=200, sample_size=50, verbose=False):
         say(f"  naive loop     {len(sample)} sends one at a time: {naive_rate:.1f} deliveries/s "
               f"-> {len(channels) / naive_rate:.0f} s for the whole fan-out (extrapolated)")
         say(f"  ratio          engine / naive = {engine_rate / naive_rate:.0f}x")
+        apprise = apprise_fanout(sandbox_url, len(channels))
+        if "per_second" in apprise:
+            say(f"  Apprise {apprise['apprise']}    one notify() to {apprise['channels']} json:// endpoints: "
+                f"{apprise['per_second']:.0f} deliveries/s ({apprise['seconds']:.1f} s)")
+            say(f"  ratio          engine / Apprise = {engine_rate / apprise['per_second']:.1f}x")
+        else:
+            say(f"  Apprise        not measured: {apprise.get('error')}")
         return {"channels": len(channels), "per_second": engine_rate, "p50_s": percentile(reached, 50),
                 "p99_s": percentile(reached, 99), "naive_per_second": naive_rate, "cpu_seconds": cpu_used,
-                "recorded_per_second": len(channels) / (recorded_at - t0)}
+                "cpu_ms_per_delivery": {name: used * 1000 / len(channels) for name, used in cpu_used.items()},
+                "recorded_per_second": len(channels) / (recorded_at - t0),
+                "apprise_per_second": apprise.get("per_second")}
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -251,6 +251,9 @@ ROWS = (
     _row("notify", "sends in flight per process; deliveries claimed per query; outcomes per bulk write",
          S("DELIVERY_CONCURRENCY", 200, POSITIVE), S("DELIVERY_CLAIM_BATCH", 100, POSITIVE),
          S("DELIVERY_RECORD_BATCH", 100, POSITIVE)),
+    _row("notify", "first attempts of a fan-out per batch, taken by one process with one write (`0`: each "
+         "delivery claimed alone); only those due within this many seconds go in batches",
+         S("DELIVERY_BATCH_SIZE", 50, COUNT), S("DELIVERY_BATCH_WITHIN_SECONDS", 5.0, SECONDS)),
     _row("notify", "a claim not settled by then is taken over; idle polling interval",
          S("DELIVERY_LEASE_SECONDS", 60.0, SECONDS), S("DELIVERY_POLL_SECONDS", 0.5, SECONDS)),
     _row("notify", "sends before `dead`; full-jitter back-off",

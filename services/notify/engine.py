@@ -1,14 +1,17 @@
 """The delivery engine: claims due deliveries, sends them concurrently, records what happened.
 
 Three parts in every notify process, sharing the queue in MongoDB with any other process:
-  claimer   takes due deliveries in batches (one conditional update_many: each delivery goes
-            to one process) while the send pool has room and the recorder keeps up;
+  claimer   takes the batches a fan-out made of its first attempts (one conditional write per
+            batch of DELIVERY_BATCH_SIZE deliveries: each batch goes to one process), then
+            other due deliveries (retries, paced sends: one conditional update_many, each
+            delivery to one process) while the send pool has room and the recorder keeps up;
   senders   one green thread per delivery (up to DELIVERY_CONCURRENCY in flight): pace by
             the channel account's token bucket, send through the adapter, settle the result;
   recorder  writes finished sends in batches (one bulk write each) and, at most once a
             second, tells posts where each publication it touched stands.
-A claim is a lease: a process that dies mid-send loses it after DELIVERY_LEASE_SECONDS and
-another process sends again (at-least-once; a webhook partner de-duplicates on webhook-id).
+A claim is a lease, of a batch or of one delivery: a process that dies mid-send loses it after
+DELIVERY_LEASE_SECONDS and another process sends again what was not recorded (at-least-once; a
+webhook partner de-duplicates on webhook-id).
 """
 import base64
 import logging
@@ -16,7 +19,7 @@ import os
 import socket
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import timedelta
 
 import eventlet
@@ -93,13 +96,17 @@ class DeliveryEngine(DependencyProvider):
         self.buckets = {}            # bucket key -> TokenBucket (this process's share of the pacing)
         self.paused = {}             # bucket key -> monotonic time a Retry-After lifts
         self.publications = OrderedDict()  # a few publications kept in memory while they fan out
+        self.publication_read = Semaphore()  # one read of a publication, however many sends want it
+        self.ready = deque()         # claimed deliveries waiting for a free send slot
+        self.batches = {}            # batch id -> its deliveries this process has not recorded yet
         self.touched = {}            # publication id -> post id: progress to report
         self.rpc = RpcClient(self.container.config)
         self.store = None
         self.running = False
+        self.recording = False
         self._wake = Event()
-        self.stats = {"claimed": 0, "sent": 0, "recorded": 0, "lost_claims": 0,
-                      "claim_seconds": 0.0, "record_seconds": 0.0, "forward_seconds": 0.0}
+        self.stats = {"claimed": 0, "batches": 0, "sent": 0, "recorded": 0, "lost_claims": 0,
+                      "claim_seconds": 0.0, "record_seconds": 0.0}
 
     def start(self):
         self.store = next(d.store for d in self.container.dependencies if isinstance(d, StoreProvider))
@@ -111,10 +118,15 @@ class DeliveryEngine(DependencyProvider):
         """Finish what is in flight and record it, so a graceful stop sends nothing twice."""
         self.running = False
         self.wake()
+        self.ready.clear()  # not started: their batches go back to the others below
         with eventlet.Timeout(self.settings["DELIVERY_LEASE_SECONDS"] / 2, False):
             self.pool.waitall()
-            while not self.outcomes.empty():
+            while not self.outcomes.empty() or self.recording:
                 eventlet.sleep(0.05)
+        try:
+            self.store.release_batches(self.batches, self.owner)
+        except Exception as exc:  # their lease runs out instead
+            logs.log(logger, logging.WARNING, "releasing delivery batches failed", error=type(exc).__name__)
         self.rpc.close()
 
     def kill(self):
@@ -138,7 +150,11 @@ class DeliveryEngine(DependencyProvider):
         """Create one delivery per channel, first attempts paced per channel account."""
         unique = list({channel["id"]: channel for channel in channels}.values())
         times = domain.plan_send_times(unique, utcnow(), lambda t: rate_limit_for(t, self.settings))
-        created = self.store.create_deliveries(publication, unique, times)
+        lease = self.settings["DELIVERY_LEASE_SECONDS"]
+        created = self.store.create_deliveries(publication, unique, times, self.settings["DELIVERY_BATCH_SIZE"],
+                                               self.settings["DELIVERY_BATCH_WITHIN_SECONDS"],
+                                               batch_lease_seconds=max(600.0, 10 * lease))
+        self._remember(publication)
         self.wake()
         return created
 
@@ -152,26 +168,52 @@ class DeliveryEngine(DependencyProvider):
             try:
                 free = self.pool.free()
                 busy = concurrency - free
+                if self.ready:  # a claimed batch first
+                    for _ in range(min(free, len(self.ready))):
+                        self.pool.spawn_n(self._deliver, self.ready.popleft())
+                    if self.ready:
+                        eventlet.sleep(0.01)
+                    continue
                 if free < worth_a_claim and busy or self.outcomes.qsize() > concurrency:
                     eventlet.sleep(0.01)  # the pool or the recorder is full: let it drain
                     continue
                 started = time.monotonic()
-                # Leases run for a minute: looking for lost ones a few times per lease is enough.
-                take_over = started - last_take_over > self.settings["DELIVERY_LEASE_SECONDS"] / 10
-                docs = self.store.claim_deliveries(self.owner, min(free, batch), self.settings["DELIVERY_LEASE_SECONDS"],
-                                                   take_over)
-                last_take_over = started if take_over else last_take_over
+                room = min(free, batch)
+                docs = self._claim_batches(room)
+                if len(docs) < room:
+                    # Leases run for a minute: looking for lost ones a few times per lease is enough.
+                    take_over = started - last_take_over > self.settings["DELIVERY_LEASE_SECONDS"] / 10
+                    docs += self.store.claim_deliveries(self.owner, room - len(docs),
+                                                        self.settings["DELIVERY_LEASE_SECONDS"], take_over)
+                    last_take_over = started if take_over else last_take_over
                 self.stats["claim_seconds"] += time.monotonic() - started
             except Exception as exc:
                 logs.log(logger, logging.WARNING, "claiming deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
                 continue
             self.stats["claimed"] += len(docs)
-            for doc in docs:
-                self.pool.spawn_n(self._deliver, doc)
-            if len(docs) < min(free, batch):  # nothing more due now
+            self.ready.extend(docs)
+            for _ in range(min(self.pool.free(), len(self.ready))):
+                self.pool.spawn_n(self._deliver, self.ready.popleft())
+            if len(docs) < room and not self.ready:  # nothing more due now
                 self._wake = Event()
                 self._wake.wait(timeout=self.settings["DELIVERY_POLL_SECONDS"])
+
+    def _claim_batches(self, room):
+        """Deliveries of the fan-out batches this process takes (about `room` of them)."""
+        size = self.settings["DELIVERY_BATCH_SIZE"]
+        if not size:
+            return []
+        docs = []
+        for batch_id, batch_docs in self.store.claim_batches(self.owner, -(-room // size),
+                                                             self.settings["DELIVERY_LEASE_SECONDS"]):
+            self.stats["batches"] += 1
+            if batch_docs:
+                self.batches[batch_id] = len(batch_docs)
+                docs += batch_docs
+            else:  # another process sent them all before it lost its lease
+                self.store.finish_batch(batch_id, self.owner)
+        return docs
 
     # --- senders ---------------------------------------------------------------------------------
     def _deliver(self, doc):
@@ -188,6 +230,8 @@ class DeliveryEngine(DependencyProvider):
         return doc.get("attempt_count", 0) - doc.get("attempts_before_retry", 0) + 1
 
     def _send(self, doc):
+        if doc.get("retract_requested"):  # its post was retracted while its batch waited: back to the
+            return {"deferred_until": utcnow()}  # queue, where the retraction sweep cancels it
         channel = doc["channel"]
         publication = self._publication(doc["publication_id"])
         if publication is None:
@@ -253,13 +297,21 @@ class DeliveryEngine(DependencyProvider):
     def _publication(self, publication_id):
         publication = self.publications.get(publication_id)
         if publication is None:
-            publication = self.store.get_publication(publication_id)
-            if publication is None:
-                return None
-            self.publications[publication_id] = publication
-            while len(self.publications) > 32:
-                self.publications.popitem(last=False)
+            with self.publication_read:  # a claim starts a hundred sends of it at once: one read
+                publication = self.publications.get(publication_id)
+                if publication is None:
+                    publication = self.store.get_publication(publication_id)
+                    if publication is None:
+                        return None
+                    self._remember(publication)
         return publication
+
+    def _remember(self, publication):
+        """Keep a publication while it fans out (the one fan_out was given: its sends read nothing)."""
+        self.publications[publication["_id"]] = publication
+        self.publications.move_to_end(publication["_id"])
+        while len(self.publications) > 32:
+            self.publications.popitem(last=False)
 
     def _video(self, publication):
         video = next((m for m in publication.get("media") or [] if str(m.get("content_type", "")).startswith("video/")),
@@ -301,8 +353,12 @@ class DeliveryEngine(DependencyProvider):
             except Empty:
                 pass
             if batch:
-                self._record(batch)
-            if batch or time.monotonic() - last_sweep > 1.0:
+                self.recording = True
+                try:
+                    self._record(batch)
+                finally:
+                    self.recording = False
+            if time.monotonic() - last_sweep > 1.0:
                 last_sweep = time.monotonic()
                 self._sweep()
             if self.touched and time.monotonic() - last_report >= self.settings["DELIVERY_PROGRESS_SECONDS"]:
@@ -314,7 +370,8 @@ class DeliveryEngine(DependencyProvider):
         started = time.monotonic()
         while True:
             try:
-                written = self.store.record_outcomes(batch, self.settings["RELAY_REMIND_SECONDS"])
+                written = self.store.record_outcomes(batch, self.settings["RELAY_REMIND_SECONDS"],
+                                                     max(5.0, self.settings["DELIVERY_LEASE_SECONDS"] / 4))
                 break
             except Exception as exc:
                 # Keep the batch: if this outlasts the leases, their new owners send again and
@@ -322,11 +379,23 @@ class DeliveryEngine(DependencyProvider):
                 logs.log(logger, logging.WARNING, "recording deliveries failed; retrying", error=type(exc).__name__)
                 eventlet.sleep(1)
         self.stats["recorded"] += written
+        finished = []
         for doc, result in batch:
             self.touch(doc["publication_id"], doc.get("post_id"))
             counter = COUNTED_AFTER_RECORD.get(result.get("status"))
             if counter is not None:
                 counter.labels(doc["channel_type"]).inc()
+            token = doc.get("claim_token")
+            if token in self.batches:
+                self.batches[token] -= 1
+                if not self.batches[token]:
+                    del self.batches[token]
+                    finished.append(token)
+        for batch_id in finished:
+            try:
+                self.store.finish_batch(batch_id, self.owner)
+            except Exception as exc:  # left for a process that takes it over and finds nothing to send
+                logs.log(logger, logging.WARNING, "finishing a delivery batch failed", error=type(exc).__name__)
         self.stats["record_seconds"] += time.monotonic() - started
         lost = len(batch) - written
         if lost:
@@ -335,20 +404,16 @@ class DeliveryEngine(DependencyProvider):
                                               "lease (they may have been sent twice)", count=lost)
 
     def _sweep(self):
-        """Forward what recorded deliveries carry (events, relay tasks, alerts), and settle the
-        ones a retraction caught in flight. Also picks up what a dead process left behind."""
-        started = time.monotonic()
+        """Settle the deliveries a retraction caught in flight (also those a dead process left)."""
         try:
-            while self.store.forward_side_effects() >= 500:
-                pass
-            self.stats["forward_seconds"] += time.monotonic() - started
             for delivery in self.store.flagged_for_retraction():
                 if self.store.settle_flag(delivery):
                     eventlet.spawn_n(self._retract_safely, delivery)  # landed after the retraction: undo it
                 else:
                     self.touch(delivery["publication_id"], delivery.get("post_id"))  # cancelled: report it
         except Exception as exc:
-            logs.log(logger, logging.WARNING, "forwarding side effects failed; retrying", error=type(exc).__name__)
+            logs.log(logger, logging.WARNING, "settling retracted deliveries failed; retrying",
+                     error=type(exc).__name__)
 
     def _report_progress(self):
         touched, self.touched = self.touched, {}

@@ -162,9 +162,10 @@ class NotifyService(ServiceBase):
                           if unit_id and r["unit_id"] == unit_id] if unit_id else []
             channels = [r["channel"] for r in recipients]
             if channels:
-                self.engine.fan_out(self._alert_publication(batch), channels)
-            for alert in batch:
-                self.store.mark_alert_delivered(alert["_id"], [c["id"] for c in channels])
+                publication = self._alert_publication(batch)
+                self.store.save_publication(publication)  # what a send reads, in whichever process
+                self.engine.fan_out(publication, channels)
+            self.store.mark_alerts_delivered([alert["_id"] for alert in batch], [c["id"] for c in channels])
 
     @staticmethod
     def _alert_publication(batch):

@@ -4,10 +4,14 @@ Collections:
   publications        what is being delivered, once per post publication / event / alert / reply
   audience_snapshots  the channel list a publication resolved to, as it was at that moment
   deliveries          one per publication x channel (unique), the work queue of the engine
+  delivery_batches    first attempts of a fan-out, a few dozen deliveries each: a process claims
+                      a batch with one write instead of one write per delivery
   relay_tasks         manual posts and take-downs an officer does by hand
   alerts              what a unit or officer must be told (delivered by a timer)
 
-A delivery changes state together with the event announcing it, in one transaction.
+A delivery's result is written after what it causes (its event, relay task, alert), under ids
+fixed by the delivery and its attempt, so a process that dies between the two sends again
+after its lease and writes the same ids: nothing is lost, nothing doubled.
 """
 import uuid
 from datetime import timedelta
@@ -19,7 +23,7 @@ from contracts.events import make_event
 from contracts.rpc import Conflict, NotFound
 from service_runtime import logs
 from service_runtime.pagination import page
-from contracts.times import iso
+from contracts.times import as_utc, iso
 from service_runtime.storage import Store, utcnow
 from services.notify import domain
 
@@ -84,9 +88,8 @@ class NotifyStore(Store):
             IndexModel([("publication_id", ASCENDING), ("channel_id", ASCENDING)], unique=True),
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),   # the work queue
             IndexModel([("unit_id", ASCENDING)]),
-            # partial: only the few documents with something to do are in them
-            IndexModel([("has_side_effects", ASCENDING)], partialFilterExpression={"has_side_effects": True}),
-            IndexModel([("retract_requested", ASCENDING)], partialFilterExpression={"retract_requested": True}),
+            # Deliveries a retraction caught in flight are found through their publication
+            # (`retraction_flags`): a partial index costs each write as much as a full one.
         ],
         "relay_tasks": [
             IndexModel([("delivery_id", ASCENDING), ("purpose", ASCENDING)], unique=True),
@@ -96,12 +99,24 @@ class NotifyStore(Store):
             IndexModel([("status", ASCENDING), ("overdue_at", ASCENDING)]),
             IndexModel([("post_id", ASCENDING)]),   # a post's tasks (the delivery monitor)
         ],
+        "delivery_batches": [IndexModel([("lease_until", ASCENDING)])],   # claimable: unclaimed or lease lost
         "audience_snapshots": [IndexModel([("post_id", ASCENDING)])],
         "publications": [IndexModel([("post_id", ASCENDING)]),
+                         # partial: the few with deliveries a retraction flagged in flight
+                         IndexModel([("retraction_flags", ASCENDING)],
+                                    partialFilterExpression={"retraction_flags": True}),
                          IndexModel([("kind", ASCENDING), ("created_at", ASCENDING)])],   # statistics by period
         "alerts": [IndexModel([("delivered", ASCENDING), ("created_at", ASCENDING)]),
                    IndexModel([("unit_id", ASCENDING), ("created_at", ASCENDING)])],
     }
+
+    # Indexes an earlier version made on deliveries: each one cost every delivery write.
+    RETIRED_INDEXES = {"deliveries": ("has_side_effects_1", "retract_requested_1")}
+
+    def bootstrap(self):
+        for collection, names in self.RETIRED_INDEXES.items():
+            for name in set(names) & set(self.db[collection].index_information()):
+                self.db[collection].drop_index(name)
 
     def metrics(self):
         """Figures read at scrape time, the same whichever notify instance answers: deliveries
@@ -148,24 +163,46 @@ class NotifyStore(Store):
     def get_audience_snapshot(self, publication_id):
         return self.db.audience_snapshots.find_one({"_id": publication_id})
 
-    def create_deliveries(self, publication, channels, send_times):
-        """One pending delivery per channel; (publication, channel) pairs that exist are
-        left alone, so handling the same event twice creates nothing new. Returns the count
-        created."""
+    def create_deliveries(self, publication, channels, send_times, batch_size=0, batch_within=0.0,
+                          batch_lease_seconds=600.0):
+        """One delivery per channel; (publication, channel) pairs that exist are left alone, so
+        handling the same event twice creates nothing new. Returns the count created.
+
+        With `batch_size`, the deliveries due within `batch_within` seconds go out in batches
+        (`delivery_batches`): each is created in `sending` under its batch's id as claim token,
+        and a process takes a whole batch with one write (`claim_batches`), so a first attempt
+        costs its insert and its result, no claim. The others are `pending`, claimed one by one.
+        A batched delivery without its batch (the process died between the two inserts) is
+        taken over like a lost claim after `batch_lease_seconds`."""
         now = utcnow()
-        docs = []
+        docs, batches = [], []
         for channel, send_at in zip(channels, send_times):
-            docs.append({
-                "_id": new_id(), "publication_id": publication["_id"], "post_id": publication.get("post_id"),
-                "kind": publication["kind"], "event_type": publication.get("event_type"),
-                "channel_id": channel["id"], "channel_type": channel["type"], "unit_id": channel.get("unit_id"),
-                "publishing_unit": publication.get("unit"), "channel": channel_snapshot(channel),
-                "status": "pending", "next_attempt_at": send_at, "attempts": [], "attempt_count": 0,
-                "attempts_before_retry": 0, "claims": 0, "created_at": now, "updated_at": now})
+            doc = {"_id": new_id(), "publication_id": publication["_id"], "post_id": publication.get("post_id"),
+                   "kind": publication["kind"], "event_type": publication.get("event_type"),
+                   "channel_id": channel["id"], "channel_type": channel["type"], "unit_id": channel.get("unit_id"),
+                   "publishing_unit": publication.get("unit"), "channel": channel_snapshot(channel),
+                   "status": "pending", "next_attempt_at": send_at, "attempts": [], "attempt_count": 0,
+                   "attempts_before_retry": 0, "claims": 0, "created_at": now, "updated_at": now}
+            if batch_size and (send_at - now).total_seconds() <= batch_within:
+                if not batches or len(batches[-1]["delivery_ids"]) >= batch_size:
+                    batches.append({"_id": new_id(), "publication_id": publication["_id"], "delivery_ids": [],
+                                    "owner": None, "lease_until": send_at, "claims": 0, "created_at": now})
+                batches[-1]["delivery_ids"].append(doc["_id"])
+                doc.update(status=domain.transition("pending", "send"), claim_token=batches[-1]["_id"], owner=None,
+                           lease_until=now + timedelta(seconds=batch_lease_seconds))
+            docs.append(doc)
         if not docs:
             return 0
+        created = self._insert_new(self.db.deliveries, docs)
+        if batches:  # after their deliveries, or a claim could find a batch empty
+            self.db.delivery_batches.insert_many(batches)
+        return created
+
+    @staticmethod
+    def _insert_new(collection, docs):
+        """insert_many that leaves documents already there alone; returns how many were new."""
         try:
-            return len(self.db.deliveries.insert_many(docs, ordered=False).inserted_ids)
+            return len(collection.insert_many(docs, ordered=False).inserted_ids)
         except BulkWriteError as exc:
             if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
                 raise
@@ -200,39 +237,92 @@ class NotifyStore(Store):
             return [dict(doc, **claimed, claims=doc.get("claims", 0) + 1) for doc in found]
         return list(self.db.deliveries.find({"_id": {"$in": [d["_id"] for d in found]}, "claim_token": token}))
 
+    def claim_batches(self, owner, limit, lease_seconds):
+        """Take up to `limit` batches nobody holds (or whose holder lost its lease) for `owner`:
+        one conditional write per batch. Returns [(batch id, its deliveries still to send)],
+        each delivery as claimed by `owner` (recording it needs the batch's id as claim token)."""
+        now = utcnow()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        taken = []
+        for batch in self.db.delivery_batches.find({"lease_until": {"$lte": now}}, {"delivery_ids": 0},
+                                                   sort=[("lease_until", ASCENDING)], limit=limit):
+            if self.db.delivery_batches.update_one(
+                    {"_id": batch["_id"], "lease_until": batch["lease_until"], "owner": batch.get("owner")},
+                    {"$set": {"owner": owner, "lease_until": lease_until},
+                     "$inc": {"claims": 1}}).modified_count:
+                taken.append(batch["_id"])
+        if not taken:
+            return []
+        ids = [doc["delivery_ids"] for doc in self.db.delivery_batches.find({"_id": {"$in": taken}},
+                                                                            {"delivery_ids": 1})]
+        docs = {batch_id: [] for batch_id in taken}
+        for doc in self.db.deliveries.find({"_id": {"$in": [i for batch in ids for i in batch]}, "status": "sending",
+                                            "claim_token": {"$in": taken}}):
+            docs[doc["claim_token"]].append(dict(doc, owner=owner, lease_until=lease_until,  # the batch's lease
+                                                 claims=doc.get("claims", 0) + 1))
+        return list(docs.items())
+
+    def finish_batch(self, batch_id, owner):
+        """Every delivery of the batch is recorded: it is done (unless another process took it over)."""
+        self.db.delivery_batches.delete_one({"_id": batch_id, "owner": owner})
+
+    def release_batches(self, batch_ids, owner):
+        """Stopping: hand what this process did not send back to the others at once."""
+        if batch_ids:
+            self.db.delivery_batches.update_many({"_id": {"$in": list(batch_ids)}, "owner": owner},
+                                                 {"$set": {"owner": None, "lease_until": utcnow()}})
+
     def next_due_at(self):
         doc = self.db.deliveries.find_one({"status": {"$in": list(CLAIMABLE)}}, {"next_attempt_at": 1},
                                           sort=[("next_attempt_at", ASCENDING)])
         return doc["next_attempt_at"] if doc else None
 
-    def record_outcomes(self, outcomes, relay_remind_seconds):
-        """Write finished sends: one bulk command, no multi-document transaction.
+    def record_outcomes(self, outcomes, relay_remind_seconds, lease_margin_seconds=5.0):
+        """Write finished sends: what they cause, then their states, in bulk, no multi-document
+        transaction (SecantusDB stalls an update_many behind any open one on the collection).
 
-        Each delivery's new state and what it causes (its event, a relay task, an alert) go
-        into the same document (`side_effects`), atomically; `forward_side_effects` then
-        inserts them where they belong (idempotent ids) and clears them. SecantusDB stalls
-        an update_many (the claim) behind any open multi-statement transaction on the same
-        collection, so the hot path uses none.
+        First the events, relay tasks and alerts the outcomes cause (ids fixed by delivery and
+        attempt: inserting them again changes nothing), then one bulk write of the deliveries.
+        A process that dies between the two leaves its deliveries `sending`: whoever takes
+        them over sends and writes the same ids again.
 
         `outcomes`: [(claimed delivery doc, settlement from domain.settle, or {"deferred_until": t})].
         A delivery whose claim was taken over (lost lease) matches nothing and is left to its
-        new owner. Returns how many were written."""
-        updates = []
+        new owner (what its outcome caused stays: a relay task is the same task, an event
+        about a failure is true of that attempt). Returns how many were written.
+
+        While a claim's lease has more than `lease_margin_seconds` to run nobody else can have
+        taken the delivery, so it is written by _id alone: SecantusDB finds a document by _id
+        directly but plans a query for any other filter (measured: a third of the write)."""
+        updates, effects = [], {}
+        safe_until = utcnow() + timedelta(seconds=lease_margin_seconds)
         for doc, result in outcomes:
-            update = self._settled(doc, result, relay_remind_seconds)
-            updates.append(UpdateOne({"_id": doc["_id"], "status": "sending", "claim_token": doc["claim_token"]},
-                                     update))
+            update, caused = self._settled(doc, result, relay_remind_seconds)
+            for collection, effect in caused:
+                effects.setdefault(collection, []).append(effect)
+            ours = doc.get("lease_until") is not None and as_utc(doc["lease_until"]) > safe_until
+            where = {"_id": doc["_id"]} if ours else {"_id": doc["_id"], "status": "sending",
+                                                      "claim_token": doc["claim_token"]}
+            updates.append(UpdateOne(where, update))
         if not updates:
             return 0
+        self._insert_effects(effects)
         return self.db.deliveries.bulk_write(updates, ordered=False).matched_count
 
+    def _insert_effects(self, effects):
+        for collection in ("relay_tasks", "alerts", "outbox"):  # the event last: what it announces exists
+            if effects.get(collection):
+                self._insert_new(self.db[collection], effects[collection])
+        if self.relay is not None and effects.get("outbox"):
+            self.relay.wake()
+
     def _settled(self, doc, result, relay_remind_seconds):
-        """The update that settles one outcome, its side effects carried in the document."""
+        """(the update that settles one outcome, [(collection, document) it causes])."""
         now = utcnow()
         release = {"owner": None, "claim_token": None, "lease_until": None, "updated_at": now}
         if "deferred_until" in result:  # paced: back in the queue, no attempt made
             return {"$set": dict(release, status=domain.transition("sending", "deferred"),
-                                 next_attempt_at=result["deferred_until"])}
+                                 next_attempt_at=result["deferred_until"])}, []
         status = result["status"]
         changes = dict(release, status=status, next_attempt_at=result["next_attempt_at"],
                        last_error_class=result["error_class"], last_error=result["error"])
@@ -240,15 +330,16 @@ class NotifyStore(Store):
             changes.update(external_id=result["external_id"], sent_at=now)
         attempt = dict(result["attempt"], by=doc.get("owner"))
         after = dict(doc, **changes, attempt_count=doc.get("attempt_count", 0) + 1)
+        this_attempt = f"{doc['_id']}:{after['attempt_count']}"
         effects = []
         if status == "relay_pending":
             changes["relay_task_id"] = after["relay_task_id"] = f"{doc['_id']}:post"
             task, event, alert = self._relay_task(after, after["relay_task_id"], "post", relay_remind_seconds,
                                                  result.get("relay_message"), result.get("relay_officers"))
-            effects += [self._effect("relay_tasks", task), self._event_effect(*event),
-                        self._effect("alerts", alert)]
+            alert["_id"] = f"{this_attempt}:{alert['kind']}"
+            effects += [("relay_tasks", task), self._event_effect(*event, key=this_attempt), ("alerts", alert)]
         elif status in domain.OUTCOME_EVENTS:
-            effects.append(self._event_effect(domain.OUTCOME_EVENTS[status], outcome_data(after)))
+            effects.append(self._event_effect(domain.OUTCOME_EVENTS[status], outcome_data(after), key=this_attempt))
         if status in domain.ALERT_FOR_STATE:
             kind = domain.ALERT_FOR_STATE[status]
             channel = after.get("channel") or {}
@@ -256,55 +347,28 @@ class NotifyStore(Store):
                                     domain.alert_text(kind, channel=channel.get("name"),
                                                       attempts=after["attempt_count"], error=after.get("last_error")),
                                     delivery_id=after["_id"], post_id=after.get("post_id"))
-            effects.append(self._effect("alerts", alert))
-        update = {"$set": changes, "$push": {"attempts": attempt}, "$inc": {"attempt_count": 1}}
-        if effects:
-            changes["has_side_effects"] = True
-            update["$push"]["side_effects"] = {"$each": effects}
-        return update
+            alert["_id"] = f"{this_attempt}:{kind}"
+            effects.append(("alerts", alert))
+        return {"$set": changes, "$push": {"attempts": attempt}, "$inc": {"attempt_count": 1}}, effects
 
-    @staticmethod
-    def _effect(collection, doc):
-        return {"collection": collection, "doc": doc}
-
-    def _event_effect(self, event_type, data):
+    def _event_effect(self, event_type, data, key):
+        """An outbox entry whose event id is fixed by `key` (one delivery attempt): written twice, stored once."""
         envelope = make_event(event_type, data, producer=self.service_name,
                               correlation_id=logs.current_correlation_id())
-        return self._effect("outbox", {"event_id": envelope["id"], "envelope": envelope, "created_at": utcnow(),
-                                       "sent_at": None})
-
-    def forward_side_effects(self, limit=500):
-        """Insert the events, relay tasks and alerts deliveries carry, then clear them.
-        Safe to repeat and to run in several processes: every insert has a unique id."""
-        docs = list(self.db.deliveries.find({"has_side_effects": True}, {"side_effects": 1}, limit=limit))
-        if not docs:
-            return 0
-        by_collection = {}
-        for doc in docs:
-            for effect in doc.get("side_effects") or []:
-                by_collection.setdefault(effect["collection"], []).append(effect["doc"])
-        for collection in ("relay_tasks", "alerts", "outbox"):  # the event last: what it announces exists
-            if by_collection.get(collection):
-                try:
-                    self.db[collection].insert_many(by_collection[collection], ordered=False)
-                except BulkWriteError as exc:
-                    if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
-                        raise
-        # Clear only what was forwarded: a document that gained an effect meanwhile keeps it
-        # (one update_many per number of effects, not one statement per document).
-        by_size = {}
-        for doc in docs:
-            by_size.setdefault(len(doc.get("side_effects") or []), []).append(doc["_id"])
-        for size, ids in by_size.items():
-            self.db.deliveries.update_many({"_id": {"$in": ids}, "side_effects": {"$size": size}},
-                                           {"$set": {"side_effects": [], "has_side_effects": False}})
-        if self.relay is not None and by_collection.get("outbox"):
-            self.relay.wake()
-        return len(docs)
+        envelope["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"binhyen:{event_type}:{key}"))
+        return "outbox", {"event_id": envelope["id"], "envelope": envelope, "created_at": utcnow(), "sent_at": None}
 
     def flagged_for_retraction(self, limit=200):
         """Deliveries whose post was retracted while they were in flight."""
-        return list(self.db.deliveries.find({"retract_requested": True, "status": {"$ne": "sending"}}, limit=limit))
+        found = []
+        for publication in self.db.publications.find({"retraction_flags": True}, {"retraction_flags_at": 1}):
+            flagged = list(self.db.deliveries.find({"publication_id": publication["_id"], "retract_requested": True}))
+            if not flagged:  # all settled; unless the flags were set again since this read
+                self.db.publications.update_one(
+                    {"_id": publication["_id"], "retraction_flags_at": publication.get("retraction_flags_at")},
+                    {"$unset": {"retraction_flags": "", "retraction_flags_at": ""}})
+            found += [delivery for delivery in flagged if delivery["status"] != "sending"]
+        return found[:limit]
 
     def settle_flag(self, delivery):
         """Clear the retraction flag; a delivery that did not land is cancelled. True if it landed (sent)."""
@@ -314,6 +378,10 @@ class NotifyStore(Store):
                                           {"$set": {"status": domain.transition(delivery["status"], "cancel"),
                                                     "updated_at": now, "next_attempt_at": None},
                                            "$unset": {"retract_requested": ""}})
+            if delivery.get("relay_task_id"):  # recorded after the retraction cancelled the open tasks
+                self.db.relay_tasks.update_one(
+                    {"_id": delivery["relay_task_id"], "status": {"$in": ["open", "overdue"]}},
+                    {"$set": {"status": "cancelled", "cancelled_at": now}})
             return False
         self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$unset": {"retract_requested": ""}})
         return delivery["status"] == "sent"
@@ -445,7 +513,6 @@ class NotifyStore(Store):
 
     def cancel_unsent(self, publication_id):
         """Cancel what has not gone out; flag what is in flight (retracted once it lands)."""
-        self.forward_side_effects()  # relay tasks recorded a moment ago exist before they are cancelled
         now = utcnow()
         cancelled = self.db.deliveries.update_many(
             {"publication_id": publication_id, "status": {"$in": list(domain.CANCELLABLE)}},
@@ -455,6 +522,9 @@ class NotifyStore(Store):
             {"$set": {"status": "cancelled", "cancelled_at": now}})
         self.db.deliveries.update_many({"publication_id": publication_id, "status": "sending"},
                                        {"$set": {"retract_requested": True}})
+        # After the flags (a repeated event sets it again): what flagged_for_retraction looks at.
+        self.db.publications.update_one({"_id": publication_id},
+                                        {"$set": {"retraction_flags": True, "retraction_flags_at": now}})
         return cancelled
 
     def sent_deliveries(self, publication_id):
@@ -590,9 +660,10 @@ class NotifyStore(Store):
     def undelivered_alerts(self, limit=50):
         return list(self.db.alerts.find({"delivered": False}, sort=[("created_at", ASCENDING)], limit=limit))
 
-    def mark_alert_delivered(self, alert_id, channels):
-        self.db.alerts.update_one({"_id": alert_id}, {"$set": {"delivered": True, "delivered_to": channels,
-                                                               "delivered_at": utcnow()}})
+    def mark_alerts_delivered(self, alert_ids, channels):
+        """One write for a digest's alerts (a province fan-out raises hundreds of relay alerts)."""
+        self.db.alerts.update_many({"_id": {"$in": alert_ids}}, {"$set": {"delivered": True, "delivered_to": channels,
+                                                                         "delivered_at": utcnow()}})
 
     def alerts_for(self, unit_id=None, officer_id=None):
         query = {}

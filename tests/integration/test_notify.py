@@ -156,7 +156,7 @@ def wait_statuses(stack, publication_id, expected, timeout=30):
 
 
 def outbox_events(stack, event_type, **match):
-    """The events notify wrote to its outbox (forwarded from the delivery just after it is recorded)."""
+    """The events notify wrote to its outbox (just before the delivery's result they announce)."""
     def found():
         return [e["envelope"] for e in stack.db("notify").outbox.find({"envelope.type": event_type})
                 if all(e["envelope"]["data"].get(k) == v for k, v in match.items())]
@@ -426,6 +426,19 @@ def test_retraction_takes_down_what_was_sent_and_cancels_the_rest(stack, sandbox
     done = stack.client.post(f"/api/v1/relay-tasks/{takedown['_id']}/confirm", headers=ward_officer, json={})
     assert done.status_code == 200, done.data
     wait_statuses(stack, data["publication_id"], {zalo["id"]: "retracted"})
+
+
+def test_a_post_retracted_while_a_send_is_in_flight_is_taken_down_once_it_lands(stack, sandbox):
+    page = new_page(stack, "chậm trả lời")
+    configure(sandbox, {"channel": sandbox_key(page), "latency_ms": 2000})  # in flight at the retraction
+    data = publish_post(stack.config, [page])["data"]
+    wait_statuses(stack, data["publication_id"], {page["id"]: "sending"})
+    publish_event(stack.config, "posts.retracted", {"post_id": data["post_id"], "publication_id": data["publication_id"],
+                                                    "kind": "warning", "reason": "Đăng nhầm"})
+    wait_statuses(stack, data["publication_id"], {page["id"]: "retracted"})
+    delete, = [r for r in received(sandbox, page) if r["method"] == "DELETE"]
+    assert delete["body"]["post_id"] == deliveries(stack, data["publication_id"])[page["id"]]["external_id"]
+    assert stack.db("notify").publications.find_one({"_id": data["publication_id"]}).get("retraction_flags") is None
 
 
 def test_a_retracted_post_is_not_called_gone_while_a_zalo_group_still_shows_it(stack, sandbox):
