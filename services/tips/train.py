@@ -18,8 +18,8 @@ predictions only:
     ``evaluate --cv``); when the rules alone miss none, the lowest threshold that keeps
     emergency precision at EMERGENCY_MIN_PRECISION on tips new to the urgency wording.
     Only tips the head may raise count: in a category where at least
-    EMERGENCY_CATEGORY_MIN_RATE of the training tips are emergencies, and with a second
-    signal (``urgency.second_signals``); elsewhere the head raised mostly false alarms.
+    EMERGENCY_CATEGORY_MIN_RATE of the training tips are emergencies; elsewhere the head
+    raised mostly false alarms.
 The file is plain arrays (no pickle), with the version and what it was trained on.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ from services.tips.triage.model import (
     MODEL_FILE, TriageModel, combine, lexicon_probabilities, model_words, softmax, word_features,
 )
 from services.tips.triage.text import fold_tokens
-from services.tips.triage.urgency import second_signals, urgency
+from services.tips.triage.urgency import urgency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"
@@ -230,8 +230,7 @@ def train(rows: list[dict], wards: WardGazetteer | None = None, folds: int = INN
                         for i in range(len(rows))])
     emergency_categories = sorted(c for c in categories if c not in NEVER_EMERGENCY
                                   and (y_cat == c).any() and y_em[y_cat == c].mean() >= EMERGENCY_CATEGORY_MIN_RATE)
-    may_raise = np.array([not lex.spam[i] and predicted[i] in emergency_categories
-                          and bool(second_signals(lex.tokens[i])) for i in range(len(rows))])
+    may_raise = np.array([not lex.spam[i] and predicted[i] in emergency_categories for i in range(len(rows))])
     missed_by_rules = oof_em[(y_em == 1) & ~rule_em & may_raise]
     if len(missed_by_rules):
         threshold = float(missed_by_rules.min())
