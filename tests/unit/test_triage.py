@@ -403,3 +403,18 @@ def test_a_correction_is_refused_out_of_scope_or_without_a_real_change(changes, 
     with pytest.raises(Exception) as exc:
         domain.correct_triage(tip, changes, {"id": "o1", "roles": roles}, now, in_scope, {"ninh-khanh"})
     assert type(exc.value).__name__ == error
+
+
+def test_the_emergency_head_raises_only_in_a_category_where_lives_are_at_stake(gazetteer, model):
+    """False emergencies cost officers' attention: the head alone (here at a threshold that
+    would flag every tip) raises only in a category where emergencies happen, and its
+    reason names the danger or "now" wording it found."""
+    import numpy as np
+    from services.tips.triage.model import TriageModel
+    eager = TriageModel(dict(model.arrays, meta=np.array(json.dumps(dict(model.meta, emergency_threshold=-100.0)))))
+    assert "wanted_sighting" not in eager.emergency_categories
+    sighting = triage("đang có thằng bị truy nã ngồi quán nước đầu ngõ, áo đen", gazetteer, model=eager)
+    assert sighting.category == "wanted_sighting" and sighting.urgency != "emergency"
+    raised = triage("có đứa đang bẻ khóa xe máy trước quán phở nhà em", gazetteer, model=eager)
+    assert raised.category == "theft_robbery" and raised.urgency == "emergency"
+    assert "model" in raised.reasons[-1] and "now: dang" in raised.reasons[-1]

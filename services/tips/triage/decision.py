@@ -10,7 +10,11 @@ With a model, each part does what it is good at:
     nhau" counts against violence) and their spam verdict;
   * urgency: the rules (tense, danger, weapon and life-threat cues) on the combined
     category, raised to emergency when the model's emergency head is above its
-    threshold, because a missed emergency can cost a life and a false one minutes;
+    threshold, because a missed emergency can cost a life; to keep false ones (minutes
+    each and, repeated, the officers' trust in the flag) down, the head raises only in
+    categories where emergencies are common in the training tips
+    (``emergency_categories``, chosen by ``services.tips.train``); the reason names the
+    danger or "happening now" wording it found (``second_signals``);
   * ward: the gazetteer alone (reference data, not learned).
 """
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 from services.tips.triage.categories import CATEGORIES, is_spam, rule_category, score_categories
 from services.tips.triage.model import TriageModel, combine, lexicon_probabilities
 from services.tips.triage.text import fold_tokens
-from services.tips.triage.urgency import urgency
+from services.tips.triage.urgency import second_signals, urgency
 from services.tips.triage.wards import WardGazetteer
 
 
@@ -138,10 +142,14 @@ def _with_model(text, tokens, mentions, scores, cues, spam, spam_reasons, wards,
                         and probabilities.get(chosen_category, 0.0) <= DISAGREEMENT_MAX_CHOSEN_PROBABILITY)
 
     level, urgency_reasons = urgency(tokens, "spam" if is_spam_now else category)
-    if (level != "emergency" and not is_spam_now and category not in NEVER_EMERGENCY
+    if (level != "emergency" and not is_spam_now and category in model.emergency_categories
             and opinion.emergency_score >= model.emergency_threshold):
+        # No second signal is required: that gate halved the false alarms but missed one more
+        # emergency in cross-validation, and a missed emergency costs more than an officer's minutes.
+        signals = second_signals(tokens)
         level = "emergency"
-        urgency_reasons = [f"emergency wording (model {opinion.emergency_score:+.2f})"]
+        urgency_reasons = [f"emergency wording (model {opinion.emergency_score:+.2f})"
+                           + "".join(", " + signal for signal in signals[:3])]
     ward = None if is_spam_now else wards.choose(mentions)
     if ward:
         reasons.append("ward: " + (wards.name_of(ward) or ward))

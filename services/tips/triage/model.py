@@ -88,6 +88,8 @@ class TriageModel:
         self.model_weight = float(self.meta["model_weight"])
         self.lexicon_temperature = float(self.meta["lexicon_temperature"])
         self.emergency_threshold = float(self.meta["emergency_threshold"])
+        # Categories in which the emergency head may raise a tip (all in older files).
+        self.emergency_categories = frozenset(self.meta.get("emergency_categories", self.categories))
 
     @classmethod
     def load(cls, path: Path | str = MODEL_FILE) -> "TriageModel":

@@ -153,3 +153,17 @@ def urgency(tokens: Sequence[str], category: str) -> tuple[str, list[str]]:
         # "đánh bài 5 nghìn có bị tính là đánh bạc không?" asks, reports nothing.
         return "low", ["question only"]
     return "normal", []
+
+
+def second_signals(tokens: Sequence[str]) -> list[str]:
+    """What, besides the model's emergency head, says a life may be at stake: danger
+    wording anywhere in the tip whatever its tense (a weapon, an attack, a severe injury,
+    a person taken, danger on the road, a life-threat cue), else a "happening now" cue.
+
+    The head alone, at a threshold low enough to miss no emergency, also flags many
+    tips that are urgent but endanger nobody (a theft just done, a wanted man seen, a
+    noisy crowd); asking for a second signal removes most of them (see decision.py)."""
+    found = has_any(tokens, LIFE_THREAT_CUES)
+    found += [p for p, _, _ in cue_hits(tokens, list(WEAPON_CUES + ACUTE_DANGER_CUES))]
+    found += has_any(tokens, SEVERE_INJURY_CUES) + has_any(tokens, ROAD_DANGER_CUES) + taken_away(tokens)
+    return found or ["now: " + p for p, _ in present(tokens)]
