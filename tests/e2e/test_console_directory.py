@@ -94,11 +94,11 @@ def test_a_unit_subscribes_to_tips_of_its_ward(open_page, web_stack, screenshot_
     assert "trường dữ liệu (data)" in page.locator("main").inner_text()  # what a filter compares with
     page.get_by_label("Sự kiện").fill("tips.*")
     page.get_by_label("Phường, xã (ward)").select_option(label="Ninh Khánh")
-    page.get_by_label("Lĩnh vực tin báo (category)").select_option(label="Ma tuý")
+    page.get_by_label("Lĩnh vực tin báo (category)").select_option(label="Ma túy")
     page.get_by_role("button", name="Thêm đăng ký").click()
     page.wait_for_url("**saved=1**")
     row = page.locator("tbody tr", has_text="tips.*")
-    assert "Ninh Khánh" in row.inner_text() and "Ma tuý" in row.inner_text()
+    assert "Ninh Khánh" in row.inner_text() and "Ma túy" in row.inner_text()
     subscriptions = Api(web_stack.url, "canbo.ninh-khanh").get("/subscriptions?unit_id=ca-ninh-khanh")["items"]
     assert [s["filters"] for s in subscriptions if s["event_pattern"] == "tips.*"] == [
         {"ward": "ninh-khanh", "category": "drugs"}]
@@ -165,7 +165,7 @@ def test_statistics_show_tables_and_charts_and_export_csv(open_page, web_stack, 
         assert page.locator(f"#{key} table").count() == 1, key
     categories = page.locator("#tin-bao-theo-linh-vuc table").inner_text()
     assert "Cờ bạc" in categories and "Lừa đảo" in categories
-    assert "Nhóm Zalo (qua OA)" in page.locator("#luot-gui-theo-loai-kenh table").inner_text()
+    assert "Nhóm Zalo OA (gửi tự động)" in page.locator("#luot-gui-theo-loai-kenh table").inner_text()
     acknowledged = page.locator("#thoi-gian-xu-ly-tin-bao tbody tr", has_text="Tiếp nhận xử lý")
     assert re.search(r"\d+ (giây|phút)", acknowledged.inner_text())
     # every chart box with figures is drawn by Chart.js

@@ -243,7 +243,10 @@ def data_row_count(text):
 @bp.route("/directory/import", methods=["GET", "POST"])
 @page("channels.manage")
 def directory_import():
-    context = {"report": None, "rows": [], "problem": None, "csv_text": None, "good": 0, "filename": None}
+    # the codes the file may use, listed under the form: an operator knows names, not codes
+    d = load_directory()
+    context = {"report": None, "rows": [], "problem": None, "csv_text": None, "good": 0, "filename": None,
+               "d": d, "officers": relay_officers(d)}
     status = 200
     if request.method == "POST":
         text, problem = uploaded_csv()
