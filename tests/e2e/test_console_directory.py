@@ -34,6 +34,10 @@ def test_channel_csv_import_shows_bad_rows_by_line_then_imports_the_good_ones(op
     assert rows.first.locator("th").inner_text() == "3"
     assert "ward" in rows.first.inner_text() and "phường/xã không tồn tại" in rows.first.inner_text()
     assert "ninh-khang" in rows.first.inner_text()
+    # the codes the file may use are listed under it, opened: the ward's, and the relay officer's id
+    columns = page.locator("#import-columns")
+    assert columns.get_attribute("open") is not None
+    assert "ninh-khanh (Ninh Khánh)" in columns.inner_text() and "canbo-ninh-khanh" in columns.inner_text()
     officer = Api(web_stack.url, "canbo.ninh-khanh")
     mine = officer.get("/channels?unit_id=ca-ninh-khanh&limit=500")["items"]
     assert not {c["external_id"] for c in mine} & set(good)
