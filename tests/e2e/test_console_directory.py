@@ -77,11 +77,16 @@ def test_a_ward_operator_sees_only_their_units_channels(open_page, web_stack, sc
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_accessible(page, screenshot_dir, "directory-channels-phone")
 
-    # asking for the other ward's unit or ward by hand shows nothing either
-    for query in ("unit_id=ca-tan-thanh", "ward=tan-thanh"):
-        page.goto(f"/console/directory/channels?{query}")
-        assert page.locator("table.channel-table").count() == 0
-        assert "Không có kênh nào khớp bộ lọc" in page.locator("main").inner_text()
+    # the other ward's unit is refused in words (an empty list would say it has no channels),
+    # and the unit tree offers no link to it; their own channels in the other ward: none
+    assert page.goto("/console/directory/channels?unit_id=ca-tan-thanh").status == 403
+    assert "chỉ xem được kênh của các đơn vị mình phụ trách" in page.locator("main").inner_text()
+    page.goto("/console/directory")
+    assert page.get_by_role("link", name="Kênh của Công an phường Ninh Khánh").count() == 1
+    assert page.get_by_role("link", name="Kênh của Công an phường Tân Thành").count() == 0
+    page.goto("/console/directory/channels?ward=tan-thanh")
+    assert page.locator("table.channel-table").count() == 0
+    assert "Không có kênh nào khớp bộ lọc" in page.locator("main").inner_text()
     # and the form to edit one of their channels refuses
     response = page.goto(f"/console/directory/channels/{others[0]['id']}")
     assert response.status == 403
