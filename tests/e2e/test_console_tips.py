@@ -56,6 +56,9 @@ def test_triage_officer_takes_up_an_emergency_corrects_its_ward_and_replies_with
     page.get_by_role("link", name=code).first.click()
     page.wait_for_url(f"**/console/tips/{tip['id']}")
     assert "Cứu với!" in page.locator(".tip-text").inner_text()
+    # on a laptop the handling tools sit beside the tip, not a screen below it
+    main, side = page.locator(".tip-main").bounding_box(), page.locator(".tip-side").bounding_box()
+    assert side["x"] >= main["x"] + main["width"] and side["y"] < main["y"] + main["height"]
     # the citizen meant the market of Nam Bình: the ward is corrected (and kept as a label)
     page.get_by_label("Phường, xã").select_option(label="Nam Bình")
     page.get_by_role("button", name="Lưu phân loại").click()
