@@ -280,6 +280,7 @@ def test_a_failed_delivery_is_sent_again_and_a_retraction_says_where_the_post_st
     expect(still_up).to_contain_text(f"VẪN CÒN trên {expected['zalo_oa_group']} kênh", timeout=SETTLE_MS)
     expect(still_up).to_contain_text("chờ cán bộ gỡ tay khỏi nhóm")
     expect(progress_count(monitor, "zalo_oa_group", "take_down_pending")).to_have_text(str(expected["zalo_oa_group"]))
+    expect(monitor.locator("#progress-zalo_oa_group progress")).to_have_attribute("value", "0")  # nothing gone yet
     expect(monitor.locator(".tasks-table")).to_contain_text("Gỡ khỏi nhóm")
     check_accessible(monitor, screenshot_dir, "posts-monitor-retracted")
 
