@@ -188,6 +188,8 @@ def test_an_anonymous_tip_is_sent_followed_up_answered_and_added_to(stack):
     status = page(look_up(stranger, code, secret))
     assert "Đã chuyển đơn vị xử lý" in status and "Cán bộ sẽ đọc và xác minh" in status
     assert "Công an phường đã nhận tin &amp; đang xác minh" in status
+    # the menu marks where the citizen is: following a tip up, not sending one
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', status) == ["/tra-cuu"]
     added = stranger.post("/tra-cuu/them", data={"text": "Bổ sung: <b>xe máy</b> màu đỏ đỗ ở đầu ngõ"})
     assert added.status_code == 303 and secret not in added.headers["Location"]
     after = page(stranger.get(added.headers["Location"]))
