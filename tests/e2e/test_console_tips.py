@@ -4,6 +4,7 @@ import re
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.e2e.api import Api, wait_until
 from tests.e2e.conftest import LAPTOP, PHONE, check_accessible, sign_in
@@ -71,6 +72,7 @@ def test_triage_officer_takes_up_an_emergency_corrects_its_ward_and_replies_with
     assert page.get_by_label("Nội dung trả lời").input_value() == template["text"]
     page.get_by_role("button", name="Gửi trả lời").click()
     page.locator("#reply .notice-ok").wait_for()
+    expect(page.locator("#reply .notice-ok")).to_contain_text("Tin vẫn chờ tiếp nhận")  # a reply is not taking it up
     page.get_by_role("button", name="Tiếp nhận xử lý").click()
     page.locator("#acknowledge .notice-ok").wait_for()
     assert triage.get(f"/tips/{tip['id']}")["status"] == "in_progress"
