@@ -34,6 +34,10 @@ def test_channel_csv_import_shows_bad_rows_by_line_then_imports_the_good_ones(op
     assert rows.first.locator("th").inner_text() == "3"
     assert "ward" in rows.first.inner_text() and "phường/xã không tồn tại" in rows.first.inner_text()
     assert "ninh-khang" in rows.first.inner_text()
+    # the codes the file may use are listed under it, opened: the ward's, and the relay officer's id
+    columns = page.locator("#import-columns")
+    assert columns.get_attribute("open") is not None
+    assert "ninh-khanh (Ninh Khánh)" in columns.inner_text() and "canbo-ninh-khanh" in columns.inner_text()
     officer = Api(web_stack.url, "canbo.ninh-khanh")
     mine = officer.get("/channels?unit_id=ca-ninh-khanh&limit=500")["items"]
     assert not {c["external_id"] for c in mine} & set(good)
@@ -73,11 +77,16 @@ def test_a_ward_operator_sees_only_their_units_channels(open_page, web_stack, sc
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_accessible(page, screenshot_dir, "directory-channels-phone")
 
-    # asking for the other ward's unit or ward by hand shows nothing either
-    for query in ("unit_id=ca-tan-thanh", "ward=tan-thanh"):
-        page.goto(f"/console/directory/channels?{query}")
-        assert page.locator("table.channel-table").count() == 0
-        assert "Không có kênh nào khớp bộ lọc" in page.locator("main").inner_text()
+    # the other ward's unit is refused in words (an empty list would say it has no channels),
+    # and the unit tree offers no link to it; their own channels in the other ward: none
+    assert page.goto("/console/directory/channels?unit_id=ca-tan-thanh").status == 403
+    assert "chỉ xem được kênh của các đơn vị mình phụ trách" in page.locator("main").inner_text()
+    page.goto("/console/directory")
+    assert page.get_by_role("link", name="Kênh của Công an phường Ninh Khánh").count() == 1
+    assert page.get_by_role("link", name="Kênh của Công an phường Tân Thành").count() == 0
+    page.goto("/console/directory/channels?ward=tan-thanh")
+    assert page.locator("table.channel-table").count() == 0
+    assert "Không có kênh nào khớp bộ lọc" in page.locator("main").inner_text()
     # and the form to edit one of their channels refuses
     response = page.goto(f"/console/directory/channels/{others[0]['id']}")
     assert response.status == 403
@@ -94,11 +103,11 @@ def test_a_unit_subscribes_to_tips_of_its_ward(open_page, web_stack, screenshot_
     assert "trường dữ liệu (data)" in page.locator("main").inner_text()  # what a filter compares with
     page.get_by_label("Sự kiện").fill("tips.*")
     page.get_by_label("Phường, xã (ward)").select_option(label="Ninh Khánh")
-    page.get_by_label("Lĩnh vực tin báo (category)").select_option(label="Ma tuý")
+    page.get_by_label("Lĩnh vực tin báo (category)").select_option(label="Ma túy")
     page.get_by_role("button", name="Thêm đăng ký").click()
     page.wait_for_url("**saved=1**")
     row = page.locator("tbody tr", has_text="tips.*")
-    assert "Ninh Khánh" in row.inner_text() and "Ma tuý" in row.inner_text()
+    assert "Ninh Khánh" in row.inner_text() and "Ma túy" in row.inner_text()
     subscriptions = Api(web_stack.url, "canbo.ninh-khanh").get("/subscriptions?unit_id=ca-ninh-khanh")["items"]
     assert [s["filters"] for s in subscriptions if s["event_pattern"] == "tips.*"] == [
         {"ward": "ninh-khanh", "category": "drugs"}]
@@ -165,7 +174,7 @@ def test_statistics_show_tables_and_charts_and_export_csv(open_page, web_stack, 
         assert page.locator(f"#{key} table").count() == 1, key
     categories = page.locator("#tin-bao-theo-linh-vuc table").inner_text()
     assert "Cờ bạc" in categories and "Lừa đảo" in categories
-    assert "Nhóm Zalo (qua OA)" in page.locator("#luot-gui-theo-loai-kenh table").inner_text()
+    assert "Nhóm Zalo OA (gửi tự động)" in page.locator("#luot-gui-theo-loai-kenh table").inner_text()
     acknowledged = page.locator("#thoi-gian-xu-ly-tin-bao tbody tr", has_text="Tiếp nhận xử lý")
     assert re.search(r"\d+ (giây|phút)", acknowledged.inner_text())
     # every chart box with figures is drawn by Chart.js

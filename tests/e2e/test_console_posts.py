@@ -129,6 +129,16 @@ def test_a_wanted_notice_written_approved_by_two_moderators_published_and_follow
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_accessible(phone, screenshot_dir, "posts-queue-phone")
 
+    # the person is arrested: closing the notice says the take-down is under way and where to follow it
+    second.goto(post_path)
+    second.get_by_text("Kết thúc truy nã…").click()
+    second.get_by_label("Kết quả", exact=True).select_option("arrested")
+    second.get_by_role("button", name="Kết thúc và gỡ bài").click()
+    second.wait_for_url("**done=resolve**")
+    expect(second.locator(".notice-ok")).to_contain_text("hệ thống đang gỡ bài khỏi các kênh")
+    second.locator(".notice-ok").get_by_role("link", name="Theo dõi việc gỡ").click()
+    expect(second.locator("#still-up")).to_contain_text("VẪN CÒN", timeout=SETTLE_MS)
+
 
 def test_a_youtube_channel_without_a_video_is_refused_and_dropped_in_one_click(open_page, web_stack, screenshot_dir):
     editor_api = Api(web_stack.url, "bientap")
@@ -270,6 +280,7 @@ def test_a_failed_delivery_is_sent_again_and_a_retraction_says_where_the_post_st
     expect(still_up).to_contain_text(f"VẪN CÒN trên {expected['zalo_oa_group']} kênh", timeout=SETTLE_MS)
     expect(still_up).to_contain_text("chờ cán bộ gỡ tay khỏi nhóm")
     expect(progress_count(monitor, "zalo_oa_group", "take_down_pending")).to_have_text(str(expected["zalo_oa_group"]))
+    expect(monitor.locator("#progress-zalo_oa_group progress")).to_have_attribute("value", "0")  # nothing gone yet
     expect(monitor.locator(".tasks-table")).to_contain_text("Gỡ khỏi nhóm")
     check_accessible(monitor, screenshot_dir, "posts-monitor-retracted")
 

@@ -1,5 +1,6 @@
 """A relay officer on a phone: the posts they must paste into ordinary Zalo groups by hand."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.api import Api, published_post, wait_until
 from tests.e2e.conftest import PHONE, check_accessible, sign_in
@@ -33,6 +34,17 @@ def test_relay_officer_confirms_a_task_on_a_phone(open_page, web_stack, screensh
     page.locator(f"#task-{key} .notice-ok").wait_for()
     done = officer.get(f"/relay-tasks/{tasks[0]['id']}")
     assert done["status"] == "done" and done["permalink"] == "https://zalo.me/g/nhatro-nk/msg/1001"
+
+    # retracted: the take-down card opens the confirmed message and does not claim the post is gone
+    Api(web_stack.url, "kiemduyet1").post(f"/posts/{post['id']}/retract", {"reason": "Đã hết hiệu lực"})
+    take_down = wait_until(lambda: [t for t in officer.get("/relay-tasks?status=open")["items"]
+                                    if t["post_id"] == post["id"] and t["purpose"] == "take_down"],
+                           what="the take-down task")[0]
+    page.reload()
+    card = page.locator(f"#task-{take_down['id'].replace(':', '-')}")
+    expect(card.get_by_role("link", name="Mở tin đã đăng trong nhóm")).to_have_attribute(
+        "href", "https://zalo.me/g/nhatro-nk/msg/1001")
+    expect(card).to_contain_text("hệ thống không tự xoá được ở nhóm này")
 
     # another ward's officer does not see this task
     other = Api(web_stack.url, "canbo.tan-thanh")

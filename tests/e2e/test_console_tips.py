@@ -4,6 +4,7 @@ import re
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.e2e.api import Api, wait_until
 from tests.e2e.conftest import LAPTOP, PHONE, check_accessible, sign_in
@@ -56,6 +57,9 @@ def test_triage_officer_takes_up_an_emergency_corrects_its_ward_and_replies_with
     page.get_by_role("link", name=code).first.click()
     page.wait_for_url(f"**/console/tips/{tip['id']}")
     assert "Cứu với!" in page.locator(".tip-text").inner_text()
+    # on a laptop the handling tools sit beside the tip, not a screen below it
+    main, side = page.locator(".tip-main").bounding_box(), page.locator(".tip-side").bounding_box()
+    assert side["x"] >= main["x"] + main["width"] and side["y"] < main["y"] + main["height"]
     # the citizen meant the market of Nam Bình: the ward is corrected (and kept as a label)
     page.get_by_label("Phường, xã").select_option(label="Nam Bình")
     page.get_by_role("button", name="Lưu phân loại").click()
@@ -68,6 +72,7 @@ def test_triage_officer_takes_up_an_emergency_corrects_its_ward_and_replies_with
     assert page.get_by_label("Nội dung trả lời").input_value() == template["text"]
     page.get_by_role("button", name="Gửi trả lời").click()
     page.locator("#reply .notice-ok").wait_for()
+    expect(page.locator("#reply .notice-ok")).to_contain_text("Tin vẫn chờ tiếp nhận")  # a reply is not taking it up
     page.get_by_role("button", name="Tiếp nhận xử lý").click()
     page.locator("#acknowledge .notice-ok").wait_for()
     assert triage.get(f"/tips/{tip['id']}")["status"] == "in_progress"

@@ -145,6 +145,14 @@ def test_wanted_notices_are_marked_and_resolved_ones_marked_resolved(stack):
     assert "Lê Văn Truy" in notice and "gửi tin báo" in notice
     gone = page(browser.get(f"/tin/{ended['id']}"))
     assert "đã kết thúc" in gone and "31/QĐ-CSĐT" not in gone and "32/QĐ-CSĐT" not in gone
+    # the manual Zalo groups may still show it: the citizen is told such a copy no longer holds
+    assert "đã kết thúc: đối tượng đã bị bắt" in gone and "không còn hiệu lực" in gone
+    withdrawn = publish(stack, "Thông báo truy nã Đỗ Văn Huỷ", kind="wanted_notice",
+                        wanted=dict(WANTED, full_name="Đỗ Văn Huỷ", warrant_number="33/QĐ-CSĐT"),
+                        approvers=("mod1", "mod2"))
+    stack.client.post(f"/api/v1/posts/{withdrawn['id']}/resolve", headers=stack.mod1,
+                      json={"outcome": "withdrawn", "create_follow_up": False})
+    assert "đã kết thúc: quyết định truy nã đã được đình nã" in page(browser.get(f"/tin/{withdrawn['id']}"))
 
 
 # --- a tip, sent and followed up ------------------------------------------------------------------
@@ -180,6 +188,8 @@ def test_an_anonymous_tip_is_sent_followed_up_answered_and_added_to(stack):
     status = page(look_up(stranger, code, secret))
     assert "Đã chuyển đơn vị xử lý" in status and "Cán bộ sẽ đọc và xác minh" in status
     assert "Công an phường đã nhận tin &amp; đang xác minh" in status
+    # the menu marks where the citizen is: following a tip up, not sending one
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', status) == ["/tra-cuu"]
     added = stranger.post("/tra-cuu/them", data={"text": "Bổ sung: <b>xe máy</b> màu đỏ đỗ ở đầu ngõ"})
     assert added.status_code == 303 and secret not in added.headers["Location"]
     after = page(stranger.get(added.headers["Location"]))

@@ -59,8 +59,8 @@ def test_a_bad_period_says_so_and_shows_the_default(request_context, args):
 def test_tip_tables_name_the_codes_and_put_the_largest_first(request_context):
     tables = tables_by_key(stats.tip_tables(TIPS, UNITS, WARDS))
     categories = tables["tin-bao-theo-linh-vuc"]
-    assert categories["rows"][0] == ["Ma tuý", 3]
-    assert categories["chart"]["labels"][0] == "Ma tuý" and categories["chart"]["datasets"][0]["data"] == [3, 1, 1]
+    assert categories["rows"][0] == ["Ma túy", 3]
+    assert categories["chart"]["labels"][0] == "Ma túy" and categories["chart"]["datasets"][0]["data"] == [3, 1, 1]
     assert tables["tin-bao-theo-phuong-xa"]["rows"] == [["Ninh Khánh", 4], ["Chưa xác định", 1]]
     assert tables["tin-bao-theo-don-vi"]["rows"][0] == ["Công an phường Ninh Khánh", 4]
     weeks = tables["tin-bao-theo-tuan"]

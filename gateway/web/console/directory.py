@@ -85,6 +85,10 @@ def in_scope(scope, unit_id):
     return scope is None or unit_id in scope
 
 
+def sees_channels_of(d, unit_id):
+    return g.officer.may("channels.read_all") or in_scope(d["scope"], unit_id)
+
+
 def field_errors(exc):
     """{field: [message]} from a service's InvalidInput or Conflict, nested messages flattened,
     each as the officer reads it."""
@@ -112,7 +116,8 @@ def directory_units():
                     groups.append((kind, []))
                 groups[-1][1].append(unit)
     return render("console/directory_units.html", roots=[u for u in d["units"] if not u.get("parent_id")],
-                  children=children, wards=d["wards"], my_unit=g.officer.get("unit_id"))
+                  children=children, wards=d["wards"], my_unit=g.officer.get("unit_id"),
+                  sees_channels_of=lambda unit_id: sees_channels_of(d, unit_id))
 
 
 # --- channels -----------------------------------------------------------------------------------
@@ -130,6 +135,9 @@ def directory_channels():
     if request.args.get("cursor"):
         query["cursor"] = request.args["cursor"]
     d = load_directory(("channels", ("groups", "list_channels", (g.officer, query))))
+    if filters.get("unit_id") and not sees_channels_of(d, filters["unit_id"]):
+        # the service narrows the list to the officer's units: an empty list would say that unit has none
+        return render_error(403, _("Bạn chỉ xem được kênh của các đơn vị mình phụ trách."))
     return render("console/directory_channels.html", channels=d["channels"]["items"],
                   next_cursor=d["channels"]["next_cursor"], filters=filters, d=d,
                   first_page=not request.args.get("cursor"), may_manage=g.officer.may("channels.manage"),
@@ -243,7 +251,10 @@ def data_row_count(text):
 @bp.route("/directory/import", methods=["GET", "POST"])
 @page("channels.manage")
 def directory_import():
-    context = {"report": None, "rows": [], "problem": None, "csv_text": None, "good": 0, "filename": None}
+    # the codes the file may use, listed under the form: an operator knows names, not codes
+    d = load_directory()
+    context = {"report": None, "rows": [], "problem": None, "csv_text": None, "good": 0, "filename": None,
+               "d": d, "officers": relay_officers(d)}
     status = 200
     if request.method == "POST":
         text, problem = uploaded_csv()

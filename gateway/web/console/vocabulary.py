@@ -1,17 +1,18 @@
 """What the console calls the services' codes (channel types, unit kinds, tip categories…), in
 Vietnamese; lazy, so each page shows them in the officer's language. A code with no name here
-is shown as it is."""
+is shown as it is. The names are the ones the posts' and tips' screens use
+(console/_post_labels.html, console/_tip_words.html): one thing, one name on every page."""
 import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 CHANNEL_TYPES = {
-    "facebook_page": _l("Fanpage Facebook"),
-    "zalo_oa_group": _l("Nhóm Zalo (qua OA)"),
+    "facebook_page": _l("Trang Facebook"),
+    "zalo_oa_group": _l("Nhóm Zalo OA (gửi tự động)"),
     "zalo_group_manual": _l("Nhóm Zalo thường (đăng tay)"),
     "youtube_channel": _l("Kênh YouTube"),
-    "webhook": _l("Hệ thống đơn vị phối hợp (webhook)"),
+    "webhook": _l("Hệ thống đối tác (webhook)"),
     "email": _l("Thư điện tử"),
 }
 CHANNEL_STATUSES = {"active": _l("Đang hoạt động"), "inactive": _l("Ngừng hoạt động")}
@@ -24,11 +25,11 @@ UNIT_KINDS = {
 }
 TIP_CATEGORIES = {
     "theft_robbery": _l("Trộm cắp, cướp giật"),
-    "violence": _l("Bạo lực, đánh nhau"),
-    "drugs": _l("Ma tuý"),
+    "violence": _l("Đánh nhau, bạo lực"),
+    "drugs": _l("Ma túy"),
     "gambling": _l("Cờ bạc"),
     "fraud": _l("Lừa đảo"),
-    "public_order": _l("Trật tự công cộng"),
+    "public_order": _l("Gây rối trật tự"),
     "traffic": _l("Giao thông"),
     "wanted_sighting": _l("Phát hiện đối tượng truy nã"),
     "urban_order": _l("Trật tự đô thị"),
