@@ -67,6 +67,8 @@ def test_triage_officer_takes_up_an_emergency_corrects_its_ward_and_replies_with
     corrected = triage.get(f"/tips/{tip['id']}")
     assert corrected["ward"] == "nam-binh" and corrected["unit_id"] == tip["unit_id"]
     assert corrected["audit"][-1]["action"] == "correct_triage"
+    # the history names who did it as people read it: full name and the username they sign in with
+    expect(page.locator(".tip-history tbody tr").first).to_contain_text("Cán bộ tiếp nhận tin báo (tiepnhan)")
 
     page.get_by_label("Mẫu trả lời").select_option(label=template["title"])
     assert page.get_by_label("Nội dung trả lời").input_value() == template["text"]
