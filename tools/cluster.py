@@ -24,7 +24,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,13 +31,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.stack import port_open
+
 CTL_TIMEOUT = 120
-
-
-def port_open(port, host="127.0.0.1"):
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
 
 
 def pid_alive(pid):

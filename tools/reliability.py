@@ -71,6 +71,7 @@ import requests  # noqa: E402
 import contracts.tips  # noqa: E402
 from bench.stack import Stack, start_sandbox  # noqa: E402
 from tools import cluster  # noqa: E402
+from tools.cluster import ctl, pid_alive  # noqa: E402
 from service_runtime.outbox import DEAD_LETTER_QUEUE  # noqa: E402
 
 SERVICES = ("groups", "posts", "notify", "tips")
@@ -121,20 +122,6 @@ class Clock:
 
 def utc_now():
     return datetime.now(timezone.utc)
-
-
-def ctl(command, *args, timeout=120, check=True):
-    return subprocess.run([*command, "-q", *args], check=check, capture_output=True, text=True, timeout=timeout)
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 # --- the broker -----------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ DEFAULT_SLA_SECONDS = {"emergency": 5 * 60, "high": 60 * 60, "normal": 24 * 3600
 SLA_ENV = {u: f"SLA_{u.upper()}_SECONDS" for u in URGENCIES}
 
 
-def sla_policy(environ=None, overrides=None):
-    """Defaults, then SLA_<URGENCY>_SECONDS from ``environ`` (the service's settings), then ``overrides``."""
-    environ = environ or {}
+def sla_policy(settings=None, overrides=None):
+    """Defaults, then SLA_<URGENCY>_SECONDS from ``settings`` (the service's), then ``overrides``."""
+    settings = settings or {}
     policy = dict(DEFAULT_SLA_SECONDS)
     for urgency, name in SLA_ENV.items():
-        raw = environ.get(name)
+        raw = settings.get(name)
         if raw not in (None, ""):
             try:
                 policy[urgency] = int(raw)
